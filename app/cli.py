@@ -1,0 +1,246 @@
+"""The ``idgraph`` command line: local Neo4j, the API server, ingestion, re-clustering, demo."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from app.core.config import Settings, get_settings
+from app.core.errors import IdgraphError, InvalidInputError
+from app.provision.neo4j_server import LocalNeo4j
+from graph_models.records import SourceRecord
+
+app = typer.Typer(help="idgraph: customer identity resolution on Neo4j.", no_args_is_help=True)
+neo4j_app = typer.Typer(help="The local Neo4j server (not used when NEO4J_URI is set).")
+app.add_typer(neo4j_app, name="neo4j")
+console = Console()
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=1)
+
+
+def _local(settings: Settings) -> LocalNeo4j:
+    if settings.external_neo4j:
+        raise _fail(f"NEO4J_URI is set ({settings.neo4j_uri}); idgraph provisions nothing.")
+    return LocalNeo4j(settings)
+
+
+def _print_status(server: LocalNeo4j) -> None:
+    status = server.status()
+    console.print(f"running:        {'yes' if status.running else 'no'}")
+    console.print(f"pid:            {status.pid or '-'}")
+    console.print(f"Bolt URI:       {status.bolt_uri}")
+    console.print(f"Browser URL:    {status.browser_url}")
+    console.print(f"data directory: {status.data_dir}")
+    console.print(f"password file:  {status.password_file} (user neo4j)")
+
+
+@neo4j_app.command("start")
+def neo4j_start() -> None:
+    """Install (first time) and start the local Neo4j; returns once Bolt answers."""
+    server = _local(get_settings())
+    try:
+        with console.status("Starting Neo4j (the first run downloads it from Maven Central)…"):
+            server.start()
+    except IdgraphError as exc:
+        raise _fail(exc.message) from None
+    _print_status(server)
+
+
+@neo4j_app.command("stop")
+def neo4j_stop() -> None:
+    """Stop the local Neo4j (the graph stays in the data directory)."""
+    server = _local(get_settings())
+    console.print("stopped" if server.stop() else "not running")
+
+
+@neo4j_app.command("status")
+def neo4j_status() -> None:
+    """Print the Bolt URI, Browser URL, pid and data directory."""
+    _print_status(_local(get_settings()))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (IDGRAPH_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (IDGRAPH_PORT).")] = None,
+) -> None:
+    """Run the API with uvicorn (127.0.0.1:8000 by default)."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )
+
+
+def _service(settings: Settings):  # type: ignore[no-untyped-def]
+    from app.engine.service import IdentityService
+    from app.store.driver import apply_schema, create_driver
+    from app.store.graph_store import GraphStore
+
+    try:
+        driver = create_driver(settings)
+        driver.verify_connectivity()
+    except IdgraphError as exc:
+        raise _fail(exc.message) from None
+    except Exception as exc:
+        raise _fail(
+            f"cannot reach Neo4j at {settings.bolt_uri} ({exc}); start it with "
+            "`idgraph neo4j start` or set NEO4J_URI / NEO4J_USER / NEO4J_PASSWORD."
+        ) from None
+    apply_schema(driver, settings.neo4j_database)
+    return driver, IdentityService(GraphStore(driver, settings.neo4j_database), settings)
+
+
+def _read_jsonl(path: Path, errors: list[str]) -> Iterator[SourceRecord]:
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield SourceRecord.model_validate_json(line)
+            except ValidationError as exc:
+                fields = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+                )
+                errors.append(f"line {number}: {fields}")
+
+
+def ingest_file(service, path: Path, batch_size: int) -> tuple[int, list[str]]:  # type: ignore[no-untyped-def]
+    """Ingest a JSONL file in batches with a progress bar; returns (records, problems).
+
+    A line that is not a valid record, or a record with an invalid identifier, is skipped
+    and reported; the rest of its batch is ingested.
+    """
+    problems: list[str] = []
+    total = sum(1 for line in path.open(encoding="utf-8") if line.strip())
+    done = 0
+    started = time.perf_counter()
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.fields[rate]:>8.0f} records/s"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(f"ingest {path.name}", total=total, rate=0.0)
+        for batch in _batches(_read_jsonl(path, problems), batch_size):
+            try:
+                service.ingest(batch)
+            except InvalidInputError as exc:
+                bad = set()
+                for err in exc.errors:
+                    record: dict[str, Any] = err.get("record") or {}  # type: ignore[assignment]
+                    bad.add((record.get("source"), record.get("record_id")))
+                    loc: list[Any] = err.get("loc", [])  # type: ignore[assignment]
+                    where = ".".join(str(p) for p in loc[3:])
+                    problems.append(
+                        f"record {record.get('source')}|{record.get('record_id')}: "
+                        f"{where}: {err.get('msg')}"
+                    )
+                good = [r for r in batch if (r.source, r.record_id) not in bad]
+                if good:
+                    service.ingest(good)
+            done += len(batch)
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            progress.update(task, completed=done + len(problems), rate=rate)
+        progress.update(task, completed=total)
+    return done, problems
+
+
+def _batches(records: Iterator[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:
+    batch: list[SourceRecord] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines file.")],
+    batch_size: Annotated[int, typer.Option(min=1, help="Records per transaction.")] = 1000,
+) -> None:
+    """Load records from a JSONL file. Idempotent: an interrupted load can be run again."""
+    settings = get_settings()
+    driver, service = _service(settings)
+    try:
+        started = time.perf_counter()
+        count, errors = ingest_file(service, file, min(batch_size, settings.max_batch_size))
+        elapsed = time.perf_counter() - started
+    finally:
+        driver.close()
+    console.print(
+        f"ingested {count} records in {elapsed:.1f}s ({count / max(elapsed, 1e-9):.0f}/s)"
+    )
+    if errors:
+        for line in errors[:20]:
+            console.print(f"[yellow]skipped[/] {line}")
+        raise _fail(f"{len(errors)} invalid record(s) skipped; fix them and run ingest again")
+
+
+@app.command()
+def recluster(
+    dry_run: Annotated[bool, typer.Option(help="Report differences, change nothing.")] = False,
+) -> None:
+    """Re-cluster the whole graph from scratch and repair any customer that differs."""
+    settings = get_settings()
+    driver, service = _service(settings)
+    try:
+        with console.status("re-clustering…") as status:
+            report = service.recluster(dry_run=dry_run, progress=status.update)
+    finally:
+        driver.close()
+    console.print_json(json.dumps(report.__dict__))
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Where to write the records (JSONL).")],
+    people: Annotated[int, typer.Option(min=1)] = 2000,
+    seed: Annotated[int, typer.Option()] = 7,
+    truth: Annotated[Path | None, typer.Option(help="Where to write the ground truth.")] = None,
+) -> None:
+    """Write synthetic records with ground truth (cookies, households, CRM, call centre)."""
+    from app.sampledata.generator import generate as make
+    from app.sampledata.generator import write_jsonl, write_truth
+
+    data = make(people, seed=seed)
+    write_jsonl(data.records, out)
+    if truth is not None:
+        write_truth(data, truth)
+    console.print(f"wrote {len(data.records)} records for {people} people to {out}")
+
+
+@app.command()
+def demo(
+    people: Annotated[int, typer.Option(min=1, help="Synthetic people to load.")] = 2000,
+    serve_api: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+) -> None:
+    """Start Neo4j, apply the schema, load sample data, then serve the API."""
+    from app.demo import run_demo
+
+    run_demo(console, get_settings(), people=people, serve_api=serve_api)
+
+
+def main() -> None:
+    app()

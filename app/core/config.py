@@ -1,0 +1,78 @@
+"""Settings, from the environment (prefix ``IDGRAPH_``) or a ``.env`` file.
+
+``NEO4J_URI`` / ``NEO4J_USER`` / ``NEO4J_PASSWORD`` (no prefix) name an external Neo4j
+(Docker, Aura, a cluster); when they are unset, idgraph uses the local server that
+``idgraph neo4j start`` provisions and reads its generated password from its 0600 file.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+NEO4J_VERSION = "5.26.30"
+NEO4J_BROWSER_VERSION = "5.24.0"
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    return Path(os.environ.get(var) or Path.home() / fallback)
+
+
+class Settings(BaseSettings):
+    """All of idgraph's configuration. Every field is an ``IDGRAPH_<NAME>`` variable."""
+
+    model_config = SettingsConfigDict(env_prefix="IDGRAPH_", env_file=".env", extra="ignore")
+
+    # --- the API server
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_batch_size: int = Field(default=1000, ge=1, le=100_000)
+
+    # --- Neo4j connection (external when NEO4J_URI is set)
+    neo4j_uri: str | None = Field(
+        default=None, validation_alias=AliasChoices("NEO4J_URI", "IDGRAPH_NEO4J_URI")
+    )
+    neo4j_user: str = Field(
+        default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "IDGRAPH_NEO4J_USER")
+    )
+    neo4j_password: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("NEO4J_PASSWORD", "IDGRAPH_NEO4J_PASSWORD"),
+    )
+    neo4j_database: str = "neo4j"
+
+    # --- the local Neo4j that idgraph provisions
+    neo4j_version: str = NEO4J_VERSION
+    neo4j_browser_version: str = NEO4J_BROWSER_VERSION
+    cache_dir: Path = Field(default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "idgraph")
+    state_dir: Path = Field(
+        default_factory=lambda: _xdg("XDG_STATE_HOME", ".local/state") / "idgraph" / "neo4j"
+    )
+    neo4j_bolt_port: int = 7687
+    neo4j_http_port: int = 7474
+    neo4j_heap: str = "4g"
+    neo4j_pagecache: str = "4g"
+    neo4j_start_timeout: float = 180.0
+
+    # --- resolution
+    default_region: str = "US"
+    extra_kinds: list[str] = Field(default_factory=list)
+    global_account_sources: bool = False
+    join_threshold: float = Field(default=0.5, gt=0, lt=1)
+
+    @property
+    def external_neo4j(self) -> bool:
+        return self.neo4j_uri is not None
+
+    @property
+    def bolt_uri(self) -> str:
+        return self.neo4j_uri or f"bolt://127.0.0.1:{self.neo4j_bolt_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,122 @@
+"""Normalisation of identifier values, per kind; the same code serves ingestion and lookups.
+
+- ``email``: trimmed, lower-cased and syntax-checked (``email-validator``, no DNS).
+- ``phone``: parsed with ``phonenumbers`` (default region configurable) and written in E.164.
+- ``account``: trimmed and scoped to its source (``web/u-123``) unless accounts are global.
+- ``cookie``, ``device`` and configured extra kinds: trimmed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from app.core.errors import InvalidIdentifierError, InvalidInputError
+from graph_models.identifiers import BuiltinKind, Identifier
+from graph_models.records import NormalisedRecord, SourceRecord
+
+
+class Normaliser:
+    """Turns raw identifier values into the canonical form stored in the graph.
+
+    Args:
+        default_region: ISO country used for phone numbers written without ``+``.
+        extra_kinds: identifier kinds beyond the built-in ones (values are trimmed).
+        global_accounts: when True, ``account`` values are not scoped to their source.
+    """
+
+    def __init__(
+        self,
+        default_region: str = "US",
+        extra_kinds: Iterable[str] = (),
+        global_accounts: bool = False,
+    ) -> None:
+        self.default_region = default_region.upper()
+        self.kinds = {k.value for k in BuiltinKind} | {k.strip().lower() for k in extra_kinds}
+        self.global_accounts = global_accounts
+
+    def identifier(self, kind: str, value: str, source: str | None = None) -> Identifier:
+        """Normalise one identifier.
+
+        Args:
+            kind: identifier kind (case-insensitive).
+            value: raw value as a source sent it.
+            source: the record's source; scopes ``account`` values. Lookups of a scoped
+                account pass the value already scoped (``web/u-123``) and no source.
+
+        Raises:
+            InvalidIdentifierError: unknown kind (``field="kind"``) or a bad value.
+        """
+        kind = kind.strip().lower()
+        if kind not in self.kinds:
+            raise InvalidIdentifierError(
+                kind, value, f"unknown kind; known kinds: {sorted(self.kinds)}", field="kind"
+            )
+        text = value.strip()
+        if not text:
+            raise InvalidIdentifierError(kind, value, "empty value")
+        if kind == BuiltinKind.EMAIL:
+            return Identifier(kind=kind, value=self._email(text))
+        if kind == BuiltinKind.PHONE:
+            return Identifier(kind=kind, value=self._phone(text))
+        if kind == BuiltinKind.ACCOUNT and not self.global_accounts and source is not None:
+            return Identifier(kind=kind, value=f"{source.strip()}/{text}")
+        return Identifier(kind=kind, value=text)
+
+    def _email(self, text: str) -> str:
+        try:
+            valid = validate_email(text, check_deliverability=False, globally_deliverable=False)
+        except EmailNotValidError as exc:
+            raise InvalidIdentifierError("email", text, str(exc)) from None
+        return valid.normalized.lower()
+
+    def _phone(self, text: str) -> str:
+        try:
+            number = phonenumbers.parse(text, self.default_region)
+        except phonenumbers.NumberParseException as exc:
+            raise InvalidIdentifierError("phone", text, str(exc)) from None
+        if not phonenumbers.is_possible_number(number):
+            raise InvalidIdentifierError("phone", text, "not a possible phone number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def record(self, record: SourceRecord) -> NormalisedRecord:
+        """Normalise a whole record; duplicates of an identifier within it collapse."""
+        errors: list[dict[str, object]] = []
+        identifiers: dict[str, Identifier] = {}
+        for index, raw in enumerate(record.identifiers):
+            try:
+                ident = self.identifier(raw.kind, raw.value, record.source)
+            except InvalidIdentifierError as exc:
+                errors.append(
+                    {
+                        "loc": ["identifiers", index, exc.field],
+                        "msg": exc.message,
+                        "type": "invalid_identifier",
+                    }
+                )
+                continue
+            identifiers[ident.key] = ident
+        if errors:
+            raise InvalidInputError(f"record {record.key} has invalid identifiers", errors)
+        ordered = tuple(identifiers[k] for k in sorted(identifiers))
+        attributes = {k: v for k, v in sorted(record.attributes.items()) if v.strip()}
+        return NormalisedRecord(
+            source=record.source,
+            record_id=record.record_id,
+            observed_at=record.observed_at,
+            identifiers=ordered,
+            attributes=attributes,
+            content_hash=content_hash(record.observed_at.isoformat(), ordered, attributes),
+        )
+
+
+def content_hash(observed_at: str, identifiers: Iterable[Identifier], attrs: dict[str, str]) -> str:
+    """A digest of a record's content: a re-sent record with the same digest changes nothing."""
+    payload = json.dumps(
+        [observed_at, [i.key for i in identifiers], sorted(attrs.items())], separators=(",", ":")
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()

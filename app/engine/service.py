@@ -1,0 +1,257 @@
+"""IdentityService: what the API and the CLI call. Normalises, resolves, shapes answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+from app.core.config import Settings
+from app.core.errors import InvalidIdentifierError, InvalidInputError, NotFoundError
+from app.engine.normalize import Normaliser
+from app.engine.ports import ResolutionUnit
+from app.engine.recluster import ReclusterReport, differing_regions, partition_graph
+from app.engine.resolver import ResolutionConfig, Resolver
+from graph_models.customers import (
+    Change,
+    CustomerProfile,
+    IdentifierView,
+    LookupResult,
+    Membership,
+    RecordResult,
+)
+from graph_models.identifiers import identifier_key
+from graph_models.records import NormalisedRecord, SourceRecord
+
+T = TypeVar("T")
+
+#: Survivorship: most recent value wins; on a tie the earlier source in this list wins.
+DEFAULT_SOURCE_PRIORITY = ("crm", "orders", "callcentre", "web")
+
+
+class IdentityStore(Protocol):
+    """The storage the service needs (implemented by :class:`app.store.GraphStore`)."""
+
+    def in_write_transaction(self, work: Callable[[ResolutionUnit], T]) -> T: ...
+
+    def lookup(self, key: str) -> dict[str, Any] | None: ...
+
+    def profile(self, customer_id: str) -> dict[str, Any] | None: ...
+
+    def iter_identifiers(self) -> Iterator[dict[str, Any]]: ...
+
+    def links_between(self, after: str, upto: str) -> list[dict[str, Any]]: ...
+
+
+class IdentityService:
+    """Identity resolution over a store.
+
+    Args:
+        store: where the graph lives.
+        settings: normalisation region, extra kinds, batch limit, threshold.
+    """
+
+    def __init__(self, store: IdentityStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.normaliser = Normaliser(
+            settings.default_region, settings.extra_kinds, settings.global_account_sources
+        )
+        self.resolver = Resolver(ResolutionConfig(threshold=settings.join_threshold))
+
+    def normalise(self, records: Sequence[SourceRecord]) -> list[NormalisedRecord]:
+        """Normalise a batch, or raise naming every bad record and field (nothing stored)."""
+        if len(records) > self.settings.max_batch_size:
+            raise InvalidInputError(
+                "batch too large",
+                [
+                    {
+                        "loc": ["body", "records"],
+                        "msg": f"at most {self.settings.max_batch_size} records per batch "
+                        f"(got {len(records)}); split the batch or raise "
+                        "IDGRAPH_MAX_BATCH_SIZE",
+                        "type": "too_long",
+                    }
+                ],
+            )
+        errors: list[dict[str, object]] = []
+        normalised = []
+        for index, record in enumerate(records):
+            try:
+                normalised.append(self.normaliser.record(record))
+            except InvalidInputError as exc:
+                for error in exc.errors:
+                    loc = error.get("loc", [])
+                    errors.append(
+                        {
+                            **error,
+                            "loc": ["body", "records", index, *loc],  # type: ignore[misc]
+                            "record": {"source": record.source, "record_id": record.record_id},
+                        }
+                    )
+        if errors:
+            raise InvalidInputError(f"{len(errors)} invalid field(s) in the batch", errors)
+        return normalised
+
+    def ingest(self, records: Sequence[SourceRecord]) -> list[RecordResult]:
+        """Validate, normalise and resolve one batch in one transaction."""
+        normalised = self.normalise(records)
+        if not normalised:
+            return []
+        now = datetime.now(UTC)
+        return self.store.in_write_transaction(
+            lambda unit: self.resolver.ingest(unit, normalised, now)
+        )
+
+    def recluster(
+        self, dry_run: bool = False, progress: Callable[[str], None] | None = None
+    ) -> ReclusterReport:
+        """Re-cluster the whole graph from scratch and repair what differs.
+
+        Reads every identifier and link, computes the reference partition with the same
+        clustering as the incremental path, and rewrites only the regions whose stored
+        customers or shared flags differ (none, when incremental resolution is correct).
+        """
+        say = progress or (lambda _: None)
+        kinds: dict[str, str] = {}
+        stored_shared: dict[str, bool] = {}
+        customer_of: dict[str, str | None] = {}
+        for row in self.store.iter_identifiers():
+            kinds[row["key"]] = row["kind"]
+            stored_shared[row["key"]] = bool(row["shared"])
+            customer_of[row["key"]] = row["customer_id"]
+        say(f"read {len(kinds)} identifiers")
+        links: dict[tuple[str, str], float] = {}
+        ordered = sorted(kinds)
+        for start in range(0, len(ordered), 20_000):
+            after = ordered[start - 1] if start else ""
+            upto = ordered[min(start + 20_000, len(ordered)) - 1]
+            for row in self.store.links_between(after, upto):
+                links[(row["a"], row["b"])] = row["p"]
+        say(f"read {len(links)} links")
+        reference = partition_graph(kinds, links, self.resolver.config)
+        regions = differing_regions(reference, stored_shared, customer_of)
+        differing = sum(len(r) for r in regions)
+        if not dry_run:
+            now = datetime.now(UTC)
+            for region in regions:
+                flips = [
+                    {"key": k, "shared": reference.shared[k], "reason": "recluster"}
+                    for k in sorted(region)
+                    if k in reference.shared and reference.shared[k] != stored_shared.get(k)
+                ]
+
+                def work(
+                    unit: ResolutionUnit,
+                    region: set[str] = region,
+                    flips: list[dict[str, Any]] = flips,
+                ) -> list[Change]:
+                    if flips:
+                        unit.set_shared(flips)
+                    return self.resolver.reevaluate(unit, region, now)
+
+                self.store.in_write_transaction(work)
+        return ReclusterReport(
+            identifiers=len(kinds),
+            links=len(links),
+            customers=len(reference.clustering.groups),
+            shared=sum(reference.shared.values()),
+            differing_identifiers=differing,
+            regions_rewritten=0 if dry_run else len(regions),
+        )
+
+    def identifier_key(self, kind: str, value: str, source: str | None = None) -> str:
+        ident = self.normaliser.identifier(kind, value, source)
+        return identifier_key(ident.kind, ident.value)
+
+    def lookup(self, kind: str, value: str, source: str | None = None) -> LookupResult:
+        """Which customer an identifier belongs to (normalised as at ingestion)."""
+        key = self.identifier_key(kind, value, source)
+        row = self.store.lookup(key)
+        if row is None:
+            raise NotFoundError(f"no identifier {key} in the graph")
+        return LookupResult(
+            customer_id=row["customer_id"],
+            confidence=row["confidence"],
+            identifier=IdentifierView(kind=row["kind"], value=row["value"]),
+            shared=bool(row["shared"]),
+            shared_reason=row["shared_reason"],
+        )
+
+    def profile(self, customer_id: str) -> CustomerProfile:
+        """A customer's profile; an id merged away answers with the survivor's profile."""
+        row = self.store.profile(customer_id)
+        if row is None:
+            raise NotFoundError(f"no customer {customer_id}")
+        customer = row["customer"]
+        records = row["records"]
+        attributes, attribute_sources = golden_attributes(records)
+        identifiers = [
+            Membership(
+                kind=i["kind"],
+                value=i["value"],
+                membership_confidence=i["confidence"],
+                first_seen=i["first_seen"],
+                last_seen=i["last_seen"],
+                sources=sorted(i["sources"] or []),
+            )
+            for i in sorted(row["identifiers"], key=lambda i: (i["kind"], i["value"]))
+        ]
+        identifiers += [
+            Membership(
+                kind=s["kind"],
+                value=s["value"],
+                membership_confidence=0.0,
+                shared=True,
+                shared_reason=s["shared_reason"],
+            )
+            for s in sorted(row["shared"], key=lambda s: (s["kind"], s["value"]))
+        ]
+        merged = row["requested_status"] == "merged"
+        return CustomerProfile(
+            customer_id=customer_id,
+            status="merged" if merged else customer.get("status", "active"),
+            merged_into=customer["customer_id"] if merged else None,
+            confidence=customer.get("confidence"),
+            identifiers=identifiers,
+            attributes=attributes,
+            attribute_sources=attribute_sources,
+            sources=sorted({r["source"] for r in records}),
+            record_count=len(records),
+            created_at=customer.get("created_at"),
+            updated_at=customer.get("updated_at"),
+        )
+
+
+def golden_attributes(
+    records: list[dict[str, Any]], priority: Sequence[str] = DEFAULT_SOURCE_PRIORITY
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Survivorship: per attribute, the most recently observed value wins; on equal times
+    the source earlier in ``priority`` wins, then the smaller record key.
+
+    Returns the chosen values and, per attribute, the record key it came from.
+    """
+    rank = {source: i for i, source in enumerate(priority)}
+    best: dict[str, tuple[Any, ...]] = {}
+    for record in records:
+        for prop, value in record.items():
+            if not prop.startswith("attr_"):
+                continue
+            name = prop[len("attr_") :]
+            candidate = (
+                record["observed_at"],
+                -rank.get(record["source"], len(rank)),
+                # negate-able key ordering: smaller key wins on full ties
+                tuple(-ord(c) for c in record["key"]),
+                value,
+                record["key"],
+            )
+            if name not in best or candidate[:3] > best[name][:3]:
+                best[name] = candidate
+    return (
+        {name: c[3] for name, c in sorted(best.items())},
+        {name: c[4] for name, c in sorted(best.items())},
+    )
+
+
+__all__ = ["IdentityService", "InvalidIdentifierError", "golden_attributes"]

@@ -1,0 +1,76 @@
+"""The FastAPI application factory and its lifespan (one Neo4j driver per process)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
+
+from app.api.routes import customers, health, lookup, records
+from app.core.config import Settings, get_settings
+from app.core.errors import IdgraphError, InvalidInputError
+from app.store.driver import apply_schema, create_driver
+
+log = logging.getLogger("idgraph")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API. ``uvicorn --factory app.main:create_app`` serves it."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.driver = None
+        app.state.schema_ready = False
+        app.state.startup_error = None
+        try:
+            app.state.driver = create_driver(settings)
+        except IdgraphError as exc:
+            app.state.startup_error = exc.message
+            log.error("no Neo4j driver: %s", exc.message)
+        if app.state.driver is not None:
+            try:
+                app.state.driver.verify_connectivity()
+                apply_schema(app.state.driver, settings.neo4j_database)
+                app.state.schema_ready = True
+            except Exception as exc:  # Neo4j down at start: stay up, /readyz says why
+                app.state.startup_error = f"{type(exc).__name__}: {exc}"
+                log.warning("Neo4j not ready at startup (%s); /readyz will retry", exc)
+        try:
+            yield
+        finally:
+            if app.state.driver is not None:
+                app.state.driver.close()
+
+    app = FastAPI(
+        title="idgraph",
+        version="0.1.0",
+        summary="Customer identity resolution on a Neo4j identity graph.",
+        lifespan=lifespan,
+    )
+    app.include_router(health.router)
+    app.include_router(records.router, prefix="/v1")
+    app.include_router(lookup.router, prefix="/v1")
+    app.include_router(customers.router, prefix="/v1")
+
+    @app.exception_handler(InvalidInputError)
+    async def _invalid(_: Request, exc: InvalidInputError) -> JSONResponse:
+        return JSONResponse({"detail": exc.errors or [{"msg": exc.message}]}, 422)
+
+    @app.exception_handler(IdgraphError)
+    async def _idgraph(_: Request, exc: IdgraphError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message}, exc.status_code)
+
+    @app.exception_handler(ServiceUnavailable)
+    @app.exception_handler(SessionExpired)
+    async def _unavailable(_: Request, exc: Neo4jError) -> JSONResponse:
+        return JSONResponse({"detail": f"Neo4j is unavailable: {exc}"}, 503)
+
+    _ = RequestValidationError  # FastAPI's own 422 handler names each bad field
+    return app

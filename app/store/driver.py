@@ -1,0 +1,54 @@
+"""The one Neo4j driver of a process, and the schema it needs."""
+
+from __future__ import annotations
+
+import logging
+
+from neo4j import Driver, GraphDatabase
+
+from app.core.config import Settings
+from app.provision.neo4j_server import connection_settings
+from app.store import catalog
+
+log = logging.getLogger(__name__)
+
+
+def create_driver(settings: Settings) -> Driver:
+    """A driver for the configured Neo4j (external, or the local server's password file)."""
+    uri, user, password = connection_settings(settings)
+    return GraphDatabase.driver(
+        uri,
+        auth=(user, password),
+        max_connection_pool_size=50,
+        connection_acquisition_timeout=30.0,
+        max_transaction_retry_time=60.0,
+    )
+
+
+def apply_schema(driver: Driver, database: str) -> list[str]:
+    """Create every constraint and index in ``cypher/schema`` (idempotent: IF NOT EXISTS).
+
+    Returns the names of the statements applied, in order.
+    """
+    applied = []
+    for name in catalog.names("schema"):
+        driver.execute_query(catalog.query(name), database_=database)
+        applied.append(name)
+    driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
+    return applied
+
+
+def schema_applied(driver: Driver, database: str) -> bool:
+    """True when every constraint and index of ``cypher/schema`` exists and is online."""
+    records, _, _ = driver.execute_query(
+        "SHOW INDEXES YIELD name, state RETURN name, state",
+        database_=database,
+        routing_="r",
+    )
+    online = {r["name"] for r in records if r["state"] == "ONLINE"}
+    return all(_schema_object_name(name) in online for name in catalog.names("schema"))
+
+
+def _schema_object_name(statement_name: str) -> str:
+    # "schema/001_identifier_key" declares the constraint/index named "identifier_key".
+    return statement_name.split("/")[-1].split("_", 1)[1]

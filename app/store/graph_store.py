@@ -1,0 +1,77 @@
+"""GraphStore: the only code that talks to Neo4j (managed transactions, named database)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from neo4j import Driver, ManagedTransaction
+
+from app.engine.ports import ResolutionUnit
+from app.store import catalog
+from app.store.unit import Neo4jUnit
+
+T = TypeVar("T")
+
+
+def _native(value: Any) -> Any:
+    """Neo4j temporal values -> Python datetimes, recursively through lists and maps."""
+    if hasattr(value, "to_native"):
+        return value.to_native()
+    if isinstance(value, list):
+        return [_native(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _native(v) for k, v in value.items()}
+    return value
+
+
+class GraphStore:
+    """Reads and writes the identity graph.
+
+    Args:
+        driver: the process's one driver (created in the app's lifespan or the CLI).
+        database: the Neo4j database every call names.
+    """
+
+    def __init__(self, driver: Driver, database: str = "neo4j") -> None:
+        self.driver = driver
+        self.database = database
+
+    def in_write_transaction(self, work: Callable[[ResolutionUnit], T]) -> T:
+        """Run ``work`` in one managed write transaction (retried on transient errors)."""
+        with self.driver.session(database=self.database) as session:
+            return session.execute_write(lambda tx: work(Neo4jUnit(tx)))
+
+    def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+            return [_native(r.data()) for r in tx.run(catalog.query(name), **params)]
+
+        with self.driver.session(database=self.database) as session:
+            return session.execute_read(work)
+
+    def lookup(self, key: str) -> dict[str, Any] | None:
+        rows = self._read("queries/lookup_identifier", key=key)
+        return rows[0] if rows else None
+
+    def profile(self, customer_id: str) -> dict[str, Any] | None:
+        rows = self._read("queries/customer_profile", customer_id=customer_id)
+        return rows[0] if rows else None
+
+    def iter_identifiers(self, page: int = 50_000) -> Iterator[dict[str, Any]]:
+        """Every identifier, in key order (for ``recluster``)."""
+        after = ""
+        while True:
+            rows = self._read("queries/all_identifiers", after=after, limit=page)
+            yield from rows
+            if len(rows) < page:
+                return
+            after = rows[-1]["key"]
+
+    def links_between(self, after: str, upto: str) -> list[dict[str, Any]]:
+        """Links whose lower key lies in ``(after, upto]``."""
+        return self._read("queries/all_links", after=after, upto=upto)
+
+    def wipe(self) -> None:
+        """Delete the whole graph (tests and ``idgraph demo --fresh``), in batches."""
+        with self.driver.session(database=self.database) as session:
+            session.run(catalog.query("queries/wipe")).consume()

@@ -1,0 +1,122 @@
+"""The Neo4j implementation of :class:`app.engine.ports.ResolutionUnit` (one transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from neo4j import ManagedTransaction
+
+from app.store import catalog
+
+
+def _native(value: Any) -> Any:
+    return value.to_native() if hasattr(value, "to_native") else value
+
+
+class Neo4jUnit:
+    """Runs the catalog's statements in one managed transaction."""
+
+    def __init__(self, tx: ManagedTransaction) -> None:
+        self.tx = tx
+
+    def _run(self, name: str, **params: Any) -> list[Any]:
+        return list(self.tx.run(catalog.query(f"queries/{name}"), **params))
+
+    def fetch_records(self, keys: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
+        rows = self._run("fetch_records", keys=list(keys))
+        return {r["key"]: (r["content_hash"], list(r["identifiers"])) for r in rows}
+
+    def delete_observations(self, record_keys: Sequence[str]) -> None:
+        self._run("delete_observations", keys=list(record_keys))
+
+    def upsert_records(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._run("upsert_records", rows=list(rows))
+
+    def upsert_identifiers(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._run("upsert_identifiers", rows=list(rows))
+
+    def create_observations(self, rows: Sequence[dict[str, str]]) -> None:
+        self._run("create_observations", rows=list(rows))
+
+    def refresh_identifier_stats(self, keys: Sequence[str]) -> dict[str, int]:
+        rows = self._run("refresh_identifier_stats", keys=list(keys))
+        return {r["key"]: r["observations"] for r in rows}
+
+    def fetch_links(
+        self, pairs: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[list[str], datetime, datetime]]:
+        rows = self._run("fetch_links", pairs=[list(p) for p in pairs])
+        return {
+            (r["a"], r["b"]): (
+                list(r["records"]),
+                _native(r["first_seen"]),
+                _native(r["last_seen"]),
+            )
+            for r in rows
+        }
+
+    def record_times(self, keys: Sequence[str]) -> dict[str, datetime]:
+        rows = self._run("record_times", keys=list(keys))
+        return {r["key"]: _native(r["observed_at"]) for r in rows}
+
+    def upsert_links(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._run("upsert_links", rows=list(rows))
+
+    def delete_links(self, pairs: Sequence[tuple[str, str]]) -> None:
+        self._run("delete_links", pairs=[list(p) for p in pairs])
+
+    def common_neighbours(self, pairs: Sequence[tuple[str, str]]) -> set[str]:
+        return {r["key"] for r in self._run("common_neighbours", pairs=[list(p) for p in pairs])}
+
+    def degrees(self, keys: Sequence[str]) -> dict[str, tuple[str, int, bool]]:
+        rows = self._run("degrees", keys=list(keys))
+        return {r["key"]: (r["kind"], r["degree"], bool(r["shared"])) for r in rows}
+
+    def neighbourhoods(
+        self, keys: Sequence[str], hub_degree: int
+    ) -> dict[str, dict[str, tuple[bool, list[str]]]]:
+        rows = self._run("neighbourhoods", keys=list(keys), hub_degree=hub_degree)
+        return {r["key"]: {n: (hub, list(ms)) for n, hub, ms in r["neighbours"]} for r in rows}
+
+    def set_shared(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._run("set_shared", rows=list(rows))
+
+    def delete_identifiers(self, keys: Sequence[str]) -> None:
+        self._run("delete_identifiers", keys=list(keys))
+
+    def customer_members(self, keys: Sequence[str]) -> dict[str, tuple[datetime, set[str]]]:
+        rows = self._run("customer_members", keys=list(keys))
+        return {r["customer_id"]: (_native(r["created_at"]), set(r["members"])) for r in rows}
+
+    def lock_customers(self, ids: Sequence[str]) -> None:
+        self._run("lock_customers", ids=sorted(ids))
+
+    def expand(
+        self, keys: Sequence[str], threshold: float
+    ) -> list[tuple[str, bool, str | None, list[tuple[str, float]]]]:
+        rows = self._run("expand", keys=list(keys), threshold=threshold)
+        return [
+            (r["key"], bool(r["shared"]), r["customer_id"], [(b, p) for b, p in r["links"]])
+            for r in rows
+        ]
+
+    def clear_membership(self, keys: Sequence[str]) -> None:
+        self._run("clear_membership", keys=list(keys))
+
+    def upsert_customers(self, rows: Sequence[dict[str, Any]], now: str) -> None:
+        self._run("upsert_customers", rows=list(rows), now=now)
+
+    def assign_members(self, rows: Sequence[dict[str, Any]], now: str) -> None:
+        self._run("assign_members", rows=list(rows), now=now)
+
+    def retire_customers(self, rows: Sequence[dict[str, Any]], now: str) -> None:
+        self._run("retire_customers", rows=list(rows), now=now)
+
+    def create_events(self, rows: Sequence[dict[str, Any]], now: str) -> None:
+        self._run("create_events", rows=list(rows), now=now)
+
+    def customers_of(self, keys: Sequence[str]) -> dict[str, tuple[str | None, float | None]]:
+        rows = self._run("customers_of", keys=list(keys))
+        return {r["key"]: (r["customer_id"], r["confidence"]) for r in rows}

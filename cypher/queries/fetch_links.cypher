@@ -1,0 +1,7 @@
+// Current evidence of the given identifier pairs (a < b).
+// Parameters: $pairs (list of [a, b] identifier keys)
+// Returns: a, b, records, first_seen, last_seen
+UNWIND $pairs AS p
+MATCH (a:Identifier {key: p[0]})-[l:LINKED]->(b:Identifier {key: p[1]})
+RETURN a.key AS a, b.key AS b, l.records AS records,
+       l.first_seen AS first_seen, l.last_seen AS last_seen

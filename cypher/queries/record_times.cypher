@@ -1,0 +1,6 @@
+// When each record was observed.
+// Parameters: $keys (list of record keys)
+// Returns: key, observed_at
+UNWIND $keys AS k
+MATCH (r:Record {key: k})
+RETURN r.key AS key, r.observed_at AS observed_at

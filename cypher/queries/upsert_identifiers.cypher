@@ -1,0 +1,15 @@
+// Create identifiers or fold this batch's observations into their statistics.
+// Parameters: $rows (list of {key, kind, value, first, last (ISO), sources, count})
+// Returns: written (count)
+UNWIND $rows AS row
+MERGE (i:Identifier {key: row.key})
+ON CREATE SET i.kind = row.kind, i.value = row.value, i.shared = false,
+              i.first_seen = datetime(row.first), i.last_seen = datetime(row.last),
+              i.sources = row.sources, i.record_count = row.count
+ON MATCH SET i.first_seen = CASE WHEN datetime(row.first) < i.first_seen
+                                 THEN datetime(row.first) ELSE i.first_seen END,
+             i.last_seen = CASE WHEN datetime(row.last) > i.last_seen
+                                THEN datetime(row.last) ELSE i.last_seen END,
+             i.sources = i.sources + [s IN row.sources WHERE NOT s IN i.sources],
+             i.record_count = i.record_count + row.count
+RETURN count(i) AS written

@@ -1,0 +1,92 @@
+"""Customers, links, membership and history events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class ChangeType(StrEnum):
+    """What a resolution step did to a customer."""
+
+    CREATED = "created"
+    MERGED = "merged"
+    SPLIT = "split"
+    RETIRED = "retired"  # no identifier left (records replaced)
+
+
+class Change(BaseModel):
+    """One create / merge / split caused by a batch; also stored as a history event."""
+
+    type: ChangeType
+    customer_id: str = Field(description="The surviving or new customer id.")
+    before: list[str] = Field(default_factory=list, description="Customer ids before.")
+    after: list[str] = Field(default_factory=list, description="Customer ids after.")
+    reason: str
+    trigger_record: str | None = Field(default=None, description="source|record_id")
+
+
+class LinkEvidence(BaseModel):
+    """Evidence carried by a LINKED relationship between two identifiers."""
+
+    a: str
+    b: str
+    rule: str
+    records: list[str]
+    sources: list[str]
+    first_seen: datetime
+    last_seen: datetime
+    match_probability: float
+    match_weight: float
+
+
+class IdentifierView(BaseModel):
+    kind: str
+    value: str
+
+
+class Membership(BaseModel):
+    kind: str
+    value: str
+    membership_confidence: float
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    sources: list[str] = Field(default_factory=list)
+    shared: bool = False
+    shared_reason: str | None = None
+
+
+class LookupResult(BaseModel):
+    customer_id: str | None
+    confidence: float | None
+    identifier: IdentifierView
+    shared: bool = False
+    shared_reason: str | None = None
+
+
+class CustomerProfile(BaseModel):
+    customer_id: str
+    status: str = Field(description="active, or merged when this id was merged away")
+    merged_into: str | None = None
+    confidence: float | None = None
+    identifiers: list[Membership] = Field(default_factory=list)
+    attributes: dict[str, str] = Field(default_factory=dict)
+    attribute_sources: dict[str, str] = Field(default_factory=dict)
+    sources: list[str] = Field(default_factory=list)
+    record_count: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class RecordResult(BaseModel):
+    source: str
+    record_id: str
+    customer_id: str | None
+    confidence: float | None
+    changes: list[Change] = Field(default_factory=list)
+
+
+class RecordsResponse(BaseModel):
+    results: list[RecordResult]

@@ -1,0 +1,50 @@
+"""Identifier kinds and identifiers."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class BuiltinKind(StrEnum):
+    """Identifier kinds every deployment knows; more can be configured."""
+
+    EMAIL = "email"
+    PHONE = "phone"
+    COOKIE = "cookie"
+    DEVICE = "device"
+    ACCOUNT = "account"
+
+
+class RawIdentifier(BaseModel):
+    """An identifier as a source sent it, before normalisation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(min_length=1, max_length=64, examples=["email"])
+    value: str = Field(min_length=1, max_length=512, examples=["Jane.Doe@Example.com"])
+
+
+class Identifier(BaseModel):
+    """A normalised identifier: the node key is ``kind:value``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    value: str
+
+    @property
+    def key(self) -> str:
+        return identifier_key(self.kind, self.value)
+
+
+def identifier_key(kind: str, value: str) -> str:
+    """The unique key of an identifier node (``email:jane@example.com``)."""
+    return f"{kind}:{value}"
+
+
+def split_identifier_key(key: str) -> tuple[str, str]:
+    """Inverse of :func:`identifier_key`."""
+    kind, _, value = key.partition(":")
+    return kind, value

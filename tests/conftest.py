@@ -1,0 +1,86 @@
+"""Test fixtures: a real Neo4j for the whole session.
+
+The session starts its own local Neo4j (from the shared jar cache, with a fresh data
+directory and ports of its own) unless NEO4J_URI names one to use instead. Integration
+tests wipe the graph before each test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.core.config import Settings
+from app.provision.neo4j_server import LocalNeo4j
+
+TEST_BOLT_PORT = int(os.environ.get("IDGRAPH_TEST_BOLT_PORT", "17687"))
+TEST_HTTP_PORT = int(os.environ.get("IDGRAPH_TEST_HTTP_PORT", "17474"))
+
+
+def local_settings(state_dir: Path, bolt: int, http: int, **extra: object) -> Settings:
+    """Settings for a local test server (small memory, its own state and ports)."""
+    values: dict[str, object] = {
+        "state_dir": state_dir,
+        "neo4j_bolt_port": bolt,
+        "neo4j_http_port": http,
+        "neo4j_heap": "1g",
+        "neo4j_pagecache": "512m",
+        "neo4j_uri": None,
+        "neo4j_password": None,
+    }
+    values.update(extra)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    if os.environ.get("NEO4J_URI"):
+        yield Settings()
+        return
+    settings = local_settings(tmp_path_factory.mktemp("neo4j-state"), TEST_BOLT_PORT, TEST_HTTP_PORT)
+    server = LocalNeo4j(settings)
+    server.start()
+    try:
+        yield settings
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def driver(neo4j_settings: Settings):  # type: ignore[no-untyped-def]
+    from app.store.driver import apply_schema, create_driver
+
+    drv = create_driver(neo4j_settings)
+    drv.verify_connectivity()
+    apply_schema(drv, neo4j_settings.neo4j_database)
+    yield drv
+    drv.close()
+
+
+@pytest.fixture
+def store(driver, neo4j_settings: Settings):  # type: ignore[no-untyped-def]
+    from app.store.graph_store import GraphStore
+
+    graph = GraphStore(driver, neo4j_settings.neo4j_database)
+    graph.wipe()
+    return graph
+
+
+@pytest.fixture
+def service(store, neo4j_settings: Settings):  # type: ignore[no-untyped-def]
+    from app.engine.service import IdentityService
+
+    return IdentityService(store, neo4j_settings)
+
+
+@pytest.fixture
+def client(store, neo4j_settings: Settings):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    with TestClient(create_app(neo4j_settings)) as test_client:
+        yield test_client
