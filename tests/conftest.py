@@ -40,7 +40,9 @@ def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting
     if os.environ.get("NEO4J_URI"):
         yield Settings()
         return
-    settings = local_settings(tmp_path_factory.mktemp("neo4j-state"), TEST_BOLT_PORT, TEST_HTTP_PORT)
+    settings = local_settings(
+        tmp_path_factory.mktemp("neo4j-state"), TEST_BOLT_PORT, TEST_HTTP_PORT
+    )
     server = LocalNeo4j(settings)
     server.start()
     try:

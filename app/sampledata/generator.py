@@ -5,35 +5,41 @@ the same records in the same order, with the same truth. Pure stdlib, no I/O exc
 two ``write_*`` helpers.
 
 Who is in the data. Each person (``P000001`` ...) has a name, birth date and postcode,
-1-2 emails, 1-2 phones (valid US numbers in Bay Area area codes, never 555), one web
-account, 1-3 browser cookies and 1-2 devices (at least one cookie per device). About 20%
-of people live in a household of 2-4 that shares a tablet; about 3% also browse at an
-internet cafe.
+1-3 emails, 1-3 phones (valid US numbers in Bay Area area codes, never 555), one web
+account, 2-4 devices (phone, laptop, work laptop ...) and, from cookie churn, 8-15 browser
+cookies over the 90 days (at least one per device). About 20% of people live in a
+household of 2-4 that shares a tablet; about 3% also browse at an internet cafe.
 
 Scenarios (share of records at the default rates, measured over 100k records):
 
-* ``web`` (~71%): for every cookie an anonymous event (cookie + device), then a later
-  logged-in event (cookie + account, some with an email) -- the login links the anonymous
-  history to the person. Household members log in on the shared tablet with their own
-  account and cookie (device + account + cookie); cafe visitors do the same on a cafe
-  device (anonymous event, then a login).
-* ``crm`` (~15%, one per person, ``A-1001`` ...): emails + phones + all attributes. The
+* ``web`` (~71%). Logins (~61%): a device's cookies churn, and when the person logs in
+  the event reports the device, the web account and the cookies the device had since
+  its previous login (up to 5; a device with more logs in more often), ~35% also an
+  email. About 10% of logins follow an anonymous session (~6%: the login's first cookie
+  + the device), which the login links to the person. Household members log in on the
+  shared tablet with their own account and a cookie (device + account + cookie, ~3.5%);
+  cafe visitors browse anonymously on a cafe device, then log in (cookie + account, ~1%).
+* ``crm`` (~17%, one per person, ``A-1001`` ...): emails + phones + all attributes. The
   CRM record also carries whatever contact detail is needed so that all of a person's
   identifiers are connected through their records.
-* ``orders`` (~10%): email + phone, or email + an order account; name and postcode.
+* ``orders`` (~8%): email + phone, or email + an order account; name and postcode.
   About 2% of order emails carry a typo (``gmial.com``, swapped letters): a different
   identifier, always sent with the person's phone. About 3% of orders use the
   placeholder ``test@test.com`` instead of an email.
-* ``callcentre`` (~4.5%): the caller's phone plus the support line's own number
+* ``callcentre`` (~3.5%): the caller's phone plus the support line's own number
   (``+1 415 900 0000``), so the support line appears with thousands of callers; some
   logs also use the ``test@test.com`` placeholder.
 * re-sent records (~1%): a record sent again, identical, a little later in the stream.
 
-Ratios (measured, default rates): ~6.7 records per person, ~7.9 distinct identifiers
-per person, ~1.2 distinct identifiers per record and ~2.3 identifier occurrences per
-record. ``generate_for_records(100_000)`` makes ~14.9k people, ~100k records and ~118k
-distinct identifiers in about 2 s; streaming holds one block (a few thousand records)
-plus the ground truth.
+Ratios (measured, default rates): ~5.9 records per person, ~19.3 distinct identifiers
+per person (~11.7 cookies, 3 devices, ~1.8 emails, ~1.6 phones, ~1.2 accounts), ~3.3
+distinct identifiers per record (truth + shared + household, ~3.27 over 20k or 100k
+records) and ~4.4 identifier occurrences per record (logins ~5.5, CRM ~3.4, the others
+2-3). Occurrences cannot be much lower: a person's R records and I identifiers are one
+connected component, so they need at least R + I - 1 occurrences, i.e. about 1 + I/R
+per record. ``generate_for_records(100_000)`` makes ~16.9k people, ~100k records and
+~329k distinct identifiers in about 4-5 s; streaming holds one block (a few thousand
+records) plus the ground truth.
 
 Ground truth uses the keys the service builds after normalisation (``kind:value``): email
 trimmed and lower-cased, phone as E.164, cookie and device trimmed, account scoped to
@@ -68,7 +74,7 @@ SUPPORT_LINE = "+14159000000"
 PLACEHOLDER_EMAIL = "test@test.com"
 """What agents type when the customer gives no email."""
 
-RECORDS_PER_PERSON = 6.7
+RECORDS_PER_PERSON = 5.9
 """Measured mean records per person at the default rates (see the module docstring)."""
 
 HOUSEHOLD_RATE = 0.08  # chance a new group is a household; households average 3 people
@@ -77,7 +83,16 @@ DUPLICATE_RATE = 0.01
 TYPO_RATE = 0.02
 PLACEHOLDER_ORDER_RATE = 0.03
 PLACEHOLDER_CALL_RATE = 0.15
-LOGIN_EMAIL_RATE = 0.3
+LOGIN_EMAIL_RATE = 0.2
+ANONYMOUS_RATE = 0.1  # chance a login's first cookie also has an anonymous session before it
+CRM_EXTRA_RATE = 0.8  # chance the CRM record carries each extra email / phone
+DEVICES_PER_PERSON = (2, 4)  # phone, laptop, work laptop, ...
+COOKIES_PER_PERSON = (8, 15)  # over the 90 days, across all of a person's devices
+MAX_COOKIES_PER_LOGIN = 5  # a device with more cookies logs in more than once
+EMAILS_CUMULATIVE = (0.40, 0.75)  # 1, 2 or 3 emails: 40/35/25%
+PHONES_CUMULATIVE = (0.45, 0.80)  # 1, 2 or 3 phones: 45/35/20%
+ORDERS_CUMULATIVE = (0.60, 0.92)  # 0, 1 or 2 orders: 60/32/8%
+CALLS_CUMULATIVE = (0.82, 0.97)  # 0, 1 or 2 calls: 82/15/3%
 MESSY_EMAIL_RATE = 0.25
 MESSY_COOKIE_RATE = 0.02
 CAFE_VISITORS_PER_DEVICE = 1000  # one cafe device per this many people
@@ -218,7 +233,7 @@ class _Person:
     emails: list[str]  # normalised addresses
     phones: list[str]  # E.164
     account: str
-    cookies: list[str]
+    cookies: list[list[str]]  # per device, in the order the device had them
     devices: list[str]
 
 
@@ -368,12 +383,20 @@ class _Generator:
         # person number, so it does not give the person id away); the three forms (dot,
         # underscore, initial) never collide with each other.
         tag = _permute(number - 1, self.email_tags, self.salts["email"])
-        emails = [f"{first}.{last}{tag}@{rng.choice(_DOMAINS)}"]
-        if rng.random() < 0.5:
-            form = f"{first[0]}{last}{tag}" if rng.random() < 0.5 else f"{first}_{last}{tag}"
-            emails.append(f"{form}@{rng.choice(_DOMAINS)}")
-        n_devices = rng.randint(1, 2)
-        n_cookies = max(rng.randint(1, 3), n_devices)
+        forms = [f"{first}.{last}{tag}", f"{first[0]}{last}{tag}", f"{first}_{last}{tag}"]
+        n_emails = 1 + _count(rng.random(), *EMAILS_CUMULATIVE)
+        emails = [f"{form}@{rng.choice(_DOMAINS)}" for form in forms[:n_emails]]
+        n_phones = 1 + _count(rng.random(), *PHONES_CUMULATIVE)
+        n_devices = rng.randint(*DEVICES_PER_PERSON)
+        devices = [self._next_device() for _ in range(n_devices)]
+        # Cookie churn: every device has at least one cookie, the rest land anywhere.
+        n_cookies = max(rng.randint(*COOKIES_PER_PERSON), n_devices)
+        owners = list(range(n_devices)) + [
+            rng.randrange(n_devices) for _ in range(n_cookies - n_devices)
+        ]
+        cookies: list[list[str]] = [[] for _ in devices]
+        for owner in sorted(owners):
+            cookies[owner].append(self._next_cookie())
         return _Person(
             pid=f"P{number:06d}",
             first=first,
@@ -381,10 +404,10 @@ class _Generator:
             birth_date=birth.strftime("%Y-%m-%d"),
             postcode=postcode,
             emails=emails,
-            phones=[self._next_phone() for _ in range(rng.randint(1, 2))],
+            phones=[self._next_phone() for _ in range(n_phones)],
             account=self._next_web_account(),
-            cookies=[self._next_cookie() for _ in range(n_cookies)],
-            devices=[self._next_device() for _ in range(n_devices)],
+            cookies=cookies,
+            devices=devices,
         )
 
     def _person_records(self, person: _Person, tablet: str | None) -> list[Record]:
@@ -393,25 +416,32 @@ class _Generator:
         login_email = False
         account = self._account("web", person.account)
 
-        # Web: each cookie browses anonymously on a device, then logs in.
-        for index, cookie in enumerate(person.cookies):
-            device = person.devices[index % len(person.devices)]
-            seen = rng.randrange(int(self.window * 0.85))
-            drafts.append(("web", seen, [self._cookie(cookie), self._device(device)], {}))
-            ids = [self._cookie(cookie), account]
-            if rng.random() < LOGIN_EMAIL_RATE or (
-                index == len(person.cookies) - 1 and not login_email
-            ):
+        # Web: a device's cookies churn; each login reports the device, the account and
+        # the cookies the device had since its previous login. Some of those cookies were
+        # first seen in an anonymous session (cookie + device) before the login.
+        logins: list[list[_Id]] = []
+        for device, device_cookies in zip(person.devices, person.cookies, strict=True):
+            n = len(device_cookies)
+            n_logins = -(-n // MAX_COOKIES_PER_LOGIN)
+            for login in range(n_logins):
+                batch = device_cookies[n * login // n_logins : n * (login + 1) // n_logins]
+                seen = rng.randrange(int(self.window * 0.85))
+                if rng.random() < ANONYMOUS_RATE:
+                    ids = [self._cookie(batch[0]), self._device(device)]
+                    drafts.append(("web", seen, ids, {}))
+                ids = [self._device(device), account, *(self._cookie(c) for c in batch)]
+                drafts.append(("web", rng.randrange(seen + 60, self.window), ids, {}))
+                logins.append(ids)
+        for index, ids in enumerate(logins):
+            if rng.random() < LOGIN_EMAIL_RATE or (index == len(logins) - 1 and not login_email):
                 ids.append(self._email(rng.choice(person.emails)))
                 login_email = True
-            drafts.append(("web", rng.randrange(seen + 60, self.window), ids, {}))
 
         if tablet is not None:
             cookie = self._next_cookie()
             tablet_id = (_DEVICE, tablet, f"device:{tablet}", _HOUSEHOLD)
-            for _ in range(rng.randint(1, 2)):
-                ids = [tablet_id, account, self._cookie(cookie)]
-                drafts.append(("web", rng.randrange(self.window), ids, {}))
+            ids = [tablet_id, account, self._cookie(cookie)]
+            drafts.append(("web", rng.randrange(self.window), ids, {}))
 
         if rng.random() < CAFE_RATE:
             cafe = rng.choice(self.cafes)
@@ -423,7 +453,7 @@ class _Generator:
             drafts.append(("web", rng.randrange(seen + 60, self.window), ids, {}))
 
         # Orders: email + phone, or email + order account.
-        n_orders = _count(rng.random(), 0.50, 0.85)  # 0, 1 or 2 orders: 50/35/15%
+        n_orders = _count(rng.random(), *ORDERS_CUMULATIVE)
         order_account: _Id | None = None
         for _ in range(n_orders):
             address = rng.choice(person.emails)
@@ -447,7 +477,7 @@ class _Generator:
             drafts.append(("orders", rng.randrange(self.window), ids, attributes))
 
         # Call centre: the caller's phone next to the support line's.
-        n_calls = _count(rng.random(), 0.75, 0.95)  # 0, 1 or 2 calls: 75/20/5%
+        n_calls = _count(rng.random(), *CALLS_CUMULATIVE)
         for _ in range(n_calls):
             ids = [self._phone(rng.choice(person.phones)), self._support_line()]
             if rng.random() < PLACEHOLDER_CALL_RATE:
@@ -464,8 +494,8 @@ class _Generator:
         """The CRM record: main contacts, plus one contact per otherwise-detached group."""
         rng = self.rng
         ids = [self._email(person.emails[0]), self._phone(person.phones[0])]
-        ids += [self._email(e) for e in person.emails[1:] if rng.random() < 0.5]
-        ids += [self._phone(p) for p in person.phones[1:] if rng.random() < 0.5]
+        ids += [self._email(e) for e in person.emails[1:] if rng.random() < CRM_EXTRA_RATE]
+        ids += [self._phone(p) for p in person.phones[1:] if rng.random() < CRM_EXTRA_RATE]
 
         parent: dict[str, str] = {}
 

@@ -73,7 +73,12 @@ def test_bad_batch_is_422_and_stores_nothing(client) -> None:
     detail = response.json()["detail"]
     assert detail[0]["loc"] == ["body", "records", 1, "identifiers", 0, "value"]
     assert detail[0]["record"] == {"source": "crm", "record_id": "A-2"}
-    assert client.get("/v1/lookup", params={"kind": "email", "value": JANE["identifiers"][0]["value"]}).status_code == 404
+    assert (
+        client.get(
+            "/v1/lookup", params={"kind": "email", "value": JANE["identifiers"][0]["value"]}
+        ).status_code
+        == 404
+    )
 
     response = client.post("/v1/records", json={"records": [missing]})
     assert response.status_code == 422

@@ -274,19 +274,62 @@ def test_each_person_is_exactly_one_component_without_shared_identifiers(
     assert len(clusters) == len(set(data.truth.values())) == data.people
 
 
-def test_ratios_are_as_documented(data: GeneratedData) -> None:
+def distinct_keys(data: GeneratedData) -> int:
+    """Distinct normalised identifiers in the records (the three sets are disjoint)."""
+    return len(data.truth) + len(data.shared) + len(data.household_devices)
+
+
+@pytest.fixture(scope="module")
+def data_20k() -> GeneratedData:
+    return generate_for_records(20_000, seed=7)
+
+
+def test_ratios_are_as_documented(data_20k: GeneratedData) -> None:
+    data = data_20k
     records = len(data.records)
-    assert 6.0 < records / data.people < 7.5
-    assert abs(records / data.people - RECORDS_PER_PERSON) < 0.3
-    assert 7.0 < len(data.truth) / data.people < 9.0
+    assert 5.4 < records / data.people < 6.4
+    assert abs(records / data.people - RECORDS_PER_PERSON) < 0.2
+    assert 17.5 < len(data.truth) / data.people < 21.0
+    # The benchmark needs >= 3 distinct identifiers per record (300k over 100k records).
+    assert 3.0 <= distinct_keys(data) / records < 3.6
     occurrences = sum(len(r["identifiers"]) for r in data.records)
-    assert 2.0 < occurrences / records < 2.7
+    assert 4.0 < occurrences / records < 4.9
+    assert all(2 <= len(r["identifiers"]) <= 8 for r in data.records)
     shares = Counter(r["source"] for r in data.records)
-    assert 0.62 < shares["web"] / records < 0.78
-    assert 0.13 < shares["crm"] / records < 0.17
-    assert 0.07 < shares["orders"] / records < 0.13
-    assert 0.02 < shares["callcentre"] / records < 0.07
+    assert 0.65 < shares["web"] / records < 0.77
+    assert 0.15 < shares["crm"] / records < 0.19
+    assert 0.06 < shares["orders"] / records < 0.10
+    assert 0.02 < shares["callcentre"] / records < 0.05
     assert {k.partition(":")[0] for k in data.truth} == KINDS
+
+
+def test_people_have_several_devices_and_churning_cookies(data: GeneratedData) -> None:
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
+    for key, person in data.truth.items():
+        kinds[person][key.partition(":")[0]] += 1
+    assert len(kinds) == data.people
+    for counts in kinds.values():
+        assert 2 <= counts["device"] <= 4
+        # 8-15 churned cookies, plus one on a household tablet and one at a cafe.
+        assert 8 <= counts["cookie"] <= 17
+        assert 1 <= counts["email"] <= 4  # 1-3 addresses, maybe a typo of one
+        assert 1 <= counts["phone"] <= 3
+    assert {counts["device"] for counts in kinds.values()} == {2, 3, 4}
+    assert max(counts["email"] for counts in kinds.values()) >= 3
+    assert max(counts["phone"] for counts in kinds.values()) == 3
+
+
+def test_logins_report_the_device_account_and_recent_cookies(data: GeneratedData) -> None:
+    for record in data.records:
+        keys = record_keys(record)
+        if record["source"] != "web" or not any(k.startswith("account:") for k in keys):
+            continue
+        kinds = Counter(k.partition(":")[0] for k in keys)
+        assert kinds["device"] <= 1  # a cafe login has the cookie and account only
+        assert kinds["account"] == 1
+        assert 1 <= kinds["cookie"] <= 5
+        assert kinds["email"] <= 1
+        assert len({data.truth[k] for k in keys if k in data.truth}) == 1
 
 
 def test_generate_for_records_hits_the_target_quickly() -> None:
@@ -295,6 +338,7 @@ def test_generate_for_records_hits_the_target_quickly() -> None:
     elapsed = time.perf_counter() - began
     assert data.people == people_for_records(100_000)
     assert abs(len(data.records) - 100_000) < 5_000
+    assert distinct_keys(data) >= 300_000
     assert elapsed < 10
 
 
