@@ -58,7 +58,6 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -500,28 +499,29 @@ class _Generator:
         parent: dict[str, str] = {}
 
         def find(key: str) -> str:
-            while parent[key] != key:
-                parent[key] = parent[parent[key]]
-                key = parent[key]
+            root = parent.setdefault(key, key)
+            while root != key:
+                parent[key] = parent[root]
+                key, root = root, parent[root]
             return key
 
         for _, _, record_ids, _ in [*drafts, ("crm", 0, ids, {})]:
             owned = [key for _, _, key, role in record_ids if role == _OWN]
-            for key in owned:
-                parent.setdefault(key, key)
-            for a, b in pairwise(owned):
-                parent[find(a)] = find(b)
+            if owned:
+                first = find(owned[0])
+                for key in owned[1:]:
+                    parent[find(key)] = first
 
         contacts = {f"email:{e}": e for e in person.emails} | {
             f"phone:{p}": p for p in person.phones
         }
-        hub = find(ids[0][2])
+        roots = {key: find(key) for key in list(parent)}
+        hub = roots[ids[0][2]]
         bridges: dict[str, str] = {}
-        for key in parent:
-            root = find(key)
+        for key, root in roots.items():
             if root != hub and root not in bridges and key in contacts:
                 bridges[root] = key
-        if any(find(key) not in bridges and find(key) != hub for key in parent):
+        if any(root != hub and root not in bridges for root in roots.values()):
             raise RuntimeError(f"{person.pid} has identifiers no contact detail can bridge")
         for key in bridges.values():
             kind = key.partition(":")[0]
