@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -159,47 +159,41 @@ def _confidences(graph: nx.Graph, result: Clustering) -> None:
     Customer confidence: the weakest link of the maximum spanning tree, i.e. the link
     the customer could least afford to lose; 1.0 for a single identifier.
     """
+    adjacency = graph.adj
     for group in result.groups:
-        sub = graph.subgraph(group)
+        edges = []
         for node in group:
-            ps = [d["p"] for _, _, d in sub.edges(node, data=True)]
-            result.membership[node] = max(ps) if ps else 1.0
+            best = 0.0
+            for other, data in adjacency[node].items():
+                if other in group:
+                    best = max(best, data["p"])
+                    if node < other:
+                        edges.append((data["p"], node, other))
+            result.membership[node] = best if best else 1.0
         if len(group) == 1:
             result.confidence[group] = 1.0
             result.weakest[group] = None
             continue
-        tree = nx.maximum_spanning_tree(sub, weight="p")
-        a, b, data = min(tree.edges(data=True), key=lambda e: (e[2]["p"], min(e[0], e[1])))
-        lo, hi = sorted((a, b))
-        result.confidence[group] = data["p"]
-        result.weakest[group] = Link(lo, hi, data["p"])
+        # Kruskal on descending probability: the last edge taken is the weakest needed.
+        edges.sort(key=lambda e: (-e[0], e[1], e[2]))
+        parent = {n: n for n in group}
 
+        def find(x: str, parent: dict[str, str] = parent) -> str:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
 
-def shared_group_count(
-    neighbours: Mapping[str, Iterable[str]],
-    hubs: Iterable[str] = (),
-) -> int:
-    """How many otherwise separate groups an identifier's neighbours fall into.
-
-    ``neighbours`` maps each neighbour of the identifier to that neighbour's own
-    neighbours. Neighbours are grouped by the links among them; hubs (very high degree
-    identifiers such as a support line) neither count nor join groups, so one shared
-    identifier cannot hide another.
-    """
-    hub_set = set(hubs)
-    members = sorted(n for n in neighbours if n not in hub_set)
-    parent = {n: n for n in members}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for n in members:
-        for m in neighbours[n]:
-            if m in parent and m not in hub_set:
-                ra, rb = find(n), find(m)
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
-    return len({find(n) for n in members})
+        weakest: tuple[float, str, str] | None = None
+        joined = 1
+        for p, a, b in edges:
+            ra, rb = find(a), find(b)
+            if ra != rb:
+                parent[ra] = rb
+                weakest = (p, a, b)
+                joined += 1
+                if joined == len(group):
+                    break
+        assert weakest is not None
+        result.confidence[group] = weakest[0]
+        result.weakest[group] = Link(weakest[1], weakest[2], weakest[0])

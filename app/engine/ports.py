@@ -23,7 +23,9 @@ class ResolutionUnit(Protocol):
 
     def upsert_records(self, rows: Sequence[dict[str, Any]]) -> None: ...
 
-    def upsert_identifiers(self, rows: Sequence[dict[str, Any]]) -> None: ...
+    def upsert_identifiers(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Create or update identifiers; return the keys that did not exist before."""
+        ...
 
     def create_observations(self, rows: Sequence[dict[str, str]]) -> None: ...
 
@@ -43,16 +45,15 @@ class ResolutionUnit(Protocol):
 
     def delete_links(self, pairs: Sequence[tuple[str, str]]) -> None: ...
 
-    def common_neighbours(self, pairs: Sequence[tuple[str, str]]) -> set[str]: ...
-
-    def degrees(self, keys: Sequence[str]) -> dict[str, tuple[str, int, bool]]:
-        """key -> (kind, degree, shared now)."""
+    def neighbour_kinds(
+        self, keys: Sequence[str], min_degree: int
+    ) -> dict[str, tuple[str, bool, dict[str, int]]]:
+        """key -> (kind, shared now, {neighbour kind: distinct neighbours of that kind}),
+        for identifiers that are shared now or have more than ``min_degree`` links."""
         ...
 
-    def neighbourhoods(
-        self, keys: Sequence[str], hub_degree: int
-    ) -> dict[str, dict[str, tuple[bool, list[str]]]]:
-        """key -> {neighbour: (is_hub, the neighbour's neighbours)}."""
+    def neighbours(self, keys: Sequence[str]) -> set[str]:
+        """Every identifier linked to one of ``keys``."""
         ...
 
     def set_shared(self, rows: Sequence[dict[str, Any]]) -> None: ...
@@ -67,11 +68,21 @@ class ResolutionUnit(Protocol):
 
     def expand(
         self, keys: Sequence[str], threshold: float
-    ) -> list[tuple[str, bool, str | None, list[tuple[str, float]]]]:
-        """(key, shared, customer_id, [(neighbour, p)]) over joinable links."""
+    ) -> list[tuple[str, bool, str | None, float | None, list[tuple[str, float]]]]:
+        """(key, shared, customer_id, membership confidence, [(neighbour, p)])."""
+        ...
+
+    def expand_customers(
+        self, ids: Sequence[str], threshold: float
+    ) -> list[tuple[str, datetime, list[tuple[str, bool, float | None, list[tuple[str, float]]]]]]:
+        """Lock customers, then return (id, created_at, members with their joinable links)."""
         ...
 
     def clear_membership(self, keys: Sequence[str]) -> None: ...
+
+    def update_membership(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Set the membership confidence of identifiers that stay in their customer."""
+        ...
 
     def upsert_customers(self, rows: Sequence[dict[str, Any]], now: str) -> None: ...
 

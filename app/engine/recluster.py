@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from app.engine.clustering import Clustering, Link, cluster
 from app.engine.resolver import ResolutionConfig, Resolver
-from app.engine.scoring import link_probability
+from app.engine.scoring import link_probability, record_links
 from graph_models.records import NormalisedRecord
 
 
@@ -42,24 +42,14 @@ def partition_graph(
         config: the engine's configuration.
     """
     resolver = Resolver(config)
-    adjacency: dict[str, set[str]] = defaultdict(set)
+    neighbour_kinds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for a, b in links:
-        adjacency[a].add(b)
-        adjacency[b].add(a)
-    shared: dict[str, bool] = {}
-    for key, kind in kinds.items():
-        neighbours = adjacency.get(key, set())
-        if len(neighbours) <= config.shared_limit(kind):
-            shared[key] = False
-            continue
-        hood = {
-            n: (
-                len(adjacency[n]) > config.hub_degree,
-                [] if len(adjacency[n]) > config.hub_degree else sorted(adjacency[n]),
-            )
-            for n in neighbours
-        }
-        shared[key] = resolver.shared_verdict(kind, hood)[0]
+        neighbour_kinds[a][kinds[b]] += 1
+        neighbour_kinds[b][kinds[a]] += 1
+    shared = {
+        key: resolver.shared_verdict(kind, neighbour_kinds.get(key, {}))[0]
+        for key, kind in kinds.items()
+    }
     joinable = [
         Link(a, b, p)
         for (a, b), p in links.items()
@@ -80,10 +70,9 @@ def partition_records(
     kinds: dict[str, str] = {}
     evidence: dict[tuple[str, str], set[str]] = defaultdict(set)
     for record in latest.values():
-        keys = sorted({i.key for i in record.identifiers})
         for ident in record.identifiers:
             kinds[ident.key] = ident.kind
-        for a, b in itertools.combinations(keys, 2):
+        for a, b in record_links(i.key for i in record.identifiers):
             evidence[(a, b)].add(record.key)
     links = {
         (a, b): link_probability(kinds[a], kinds[b], recs, config.scoring)

@@ -22,7 +22,6 @@ One batch is one transaction (see :class:`app.engine.ports.ResolutionUnit`):
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -31,24 +30,27 @@ from datetime import datetime
 from typing import Any
 
 from app.engine.clustering import DEFAULT_POLICIES, Clustering, KindPolicy, Link, cluster
-from app.engine.clustering import shared_group_count as count_groups
 from app.engine.ports import ResolutionUnit
 from app.engine.scoring import (
     CO_OBSERVED,
     ScoringConfig,
     link_probability,
     match_weight,
+    record_links,
     source_of,
 )
 from graph_models.customers import Change, ChangeType, RecordResult
 from graph_models.records import NormalisedRecord
 
-DEFAULT_SHARED_LIMITS: dict[str, int] = {
-    "email": 4,
-    "phone": 4,
-    "account": 3,
-    "cookie": 6,
-    "device": 6,
+#: The shared-identifier rule: an identifier of kind X linked to more than
+#: ``limits[X][K]`` distinct identifiers of kind K is quarantined as shared. ``"*"`` is the
+#: default row. A person has a few emails, phones and accounts; a household tablet sees a
+#: few accounts; a support line or an internet-cafe device sees far more. Accounts and
+#: emails collect many cookies over time, so their cookie limits are high.
+DEFAULT_SHARED_LIMITS: dict[str, dict[str, int]] = {
+    "*": {"account": 5, "email": 5, "phone": 5, "device": 10, "cookie": 20},
+    "account": {"account": 5, "email": 5, "phone": 5, "device": 30, "cookie": 500},
+    "email": {"account": 5, "email": 5, "phone": 5, "device": 30, "cookie": 500},
 }
 
 Pair = tuple[str, str]
@@ -61,12 +63,17 @@ class ResolutionConfig:
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     policies: tuple[KindPolicy, ...] = DEFAULT_POLICIES
     threshold: float = 0.5
-    hub_degree: int = 50
-    shared_limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_SHARED_LIMITS))
-    default_shared_limit: int = 6
+    shared_limits: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_SHARED_LIMITS.items()}
+    )
 
-    def shared_limit(self, kind: str) -> int:
-        return self.shared_limits.get(kind, self.default_shared_limit)
+    def shared_limits_for(self, kind: str) -> dict[str, int]:
+        """Per neighbour kind, how many an identifier of ``kind`` may be linked to."""
+        return self.shared_limits.get(kind, self.shared_limits["*"])
+
+    @property
+    def min_shared_limit(self) -> int:
+        return min(n for row in self.shared_limits.values() for n in row.values())
 
 
 def _kind(key: str) -> str:
@@ -74,7 +81,7 @@ def _kind(key: str) -> str:
 
 
 def _pairs(keys: Iterable[str]) -> Iterable[Pair]:
-    return itertools.combinations(sorted(set(keys)), 2)
+    return record_links(keys)
 
 
 def new_customer_id() -> str:
@@ -87,6 +94,7 @@ class _Scope:
 
     shared: dict[str, bool] = field(default_factory=dict)
     old_customer: dict[str, str | None] = field(default_factory=dict)
+    old_membership: dict[str, float | None] = field(default_factory=dict)
     links: dict[Pair, float] = field(default_factory=dict)
     customers: dict[str, tuple[datetime, set[str]]] = field(default_factory=dict)
 
@@ -101,6 +109,7 @@ class Assignment:
     weakest: dict[str, str | None]
     retired: list[dict[str, Any]]
     changes: list[Change]
+    shared: set[str] = field(default_factory=set)
 
 
 class Resolver:
@@ -132,9 +141,11 @@ class Resolver:
             batch[k] for k in keys if k not in existing or existing[k][0] != batch[k].content_hash
         ]
         changes: list[Change] = []
+        known: dict[str, tuple[str | None, float | None]] = {}
         if to_write:
-            changes = self._apply(unit, to_write, existing, now)
-        return self._results(unit, list(dict.fromkeys(r.key for r in records)), batch, changes)
+            changes, known = self._apply(unit, to_write, existing, now)
+        order = list(dict.fromkeys(r.key for r in records))
+        return self._results(unit, order, batch, changes, known)
 
     def _apply(
         self,
@@ -142,7 +153,7 @@ class Resolver:
         to_write: list[NormalisedRecord],
         existing: dict[str, tuple[str, list[str]]],
         now: datetime,
-    ) -> list[Change]:
+    ) -> tuple[list[Change], dict[str, tuple[str | None, float | None]]]:
         replaced = [r.key for r in to_write if r.key in existing]
         added: dict[Pair, set[str]] = defaultdict(set)
         removed: dict[Pair, set[str]] = defaultdict(set)
@@ -163,32 +174,36 @@ class Resolver:
 
         if replaced:
             unit.delete_observations(replaced)
-        self._write_records(unit, to_write)
+        created = self._write_records(unit, to_write)
         orphans: set[str] = set()
         if refresh:
             counts = unit.refresh_identifier_stats(sorted(refresh))
             orphans = {k for k, n in counts.items() if n == 0}
 
         touched = sorted(set(added) | set(removed))
-        self._write_links(unit, touched, added, removed, times)
+        self._write_links(unit, touched, added, removed, times, created)
 
         orphan_customers = unit.customer_members(sorted(orphans)) if orphans else {}
         if orphans:
             unit.delete_identifiers(sorted(orphans))
 
-        live_pairs = [p for p in touched if p[0] not in orphans and p[1] not in orphans]
         endpoints = {k for p in touched for k in p} - orphans
-        candidates = endpoints | (unit.common_neighbours(live_pairs) if live_pairs else set())
-        flipped, released_neighbours = self._requarantine(unit, sorted(candidates - orphans))
+        flipped, released_neighbours = self._requarantine(unit, sorted(endpoints))
 
         seeds = {i.key for r in to_write for i in r.identifiers} | endpoints
         seeds |= set(flipped) | released_neighbours
         for _, members in orphan_customers.values():
             seeds |= members
         seeds -= orphans
-        return self.reevaluate(
+        assignment = self.reevaluate(
             unit, seeds, now, self._triggers(to_write), flipped, orphan_customers
         )
+        known: dict[str, tuple[str | None, float | None]] = {
+            key: (cid, assignment.confidence[cid])
+            for cid, members in assignment.members.items()
+            for key in members
+        }
+        return assignment.changes, known
 
     def reevaluate(
         self,
@@ -198,7 +213,7 @@ class Resolver:
         triggers: dict[str, str] | None = None,
         flipped: dict[str, str | None] | None = None,
         orphan_customers: dict[str, tuple[datetime, set[str]]] | None = None,
-    ) -> list[Change]:
+    ) -> Assignment:
         """Re-cluster the components containing ``seeds`` and write the outcome.
 
         Args:
@@ -218,10 +233,14 @@ class Resolver:
         )
         assignment = assign_ids(scope, clustering, triggers or {}, flipped or {}, now)
         self._write_assignment(unit, scope, assignment, now)
-        return assignment.changes
+        for key, shared in scope.shared.items():
+            if shared:
+                assignment.shared.add(key)
+        return assignment
 
     # ------------------------------------------------------------------ evidence
-    def _write_records(self, unit: ResolutionUnit, to_write: list[NormalisedRecord]) -> None:
+    def _write_records(self, unit: ResolutionUnit, to_write: list[NormalisedRecord]) -> set[str]:
+        """Write records, identifiers and observations; return identifiers created."""
         record_rows = []
         stats: dict[str, dict[str, Any]] = {}
         observations = []
@@ -259,11 +278,12 @@ class Resolver:
                 row["count"] += 1
                 observations.append({"record": record.key, "identifier": ident.key})
         unit.upsert_records(record_rows)
-        unit.upsert_identifiers(
+        created = unit.upsert_identifiers(
             [{k: v for k, v in row.items() if not k.startswith("_")} for row in stats.values()]
         )
         if observations:
             unit.create_observations(observations)
+        return created
 
     def _write_links(
         self,
@@ -272,10 +292,14 @@ class Resolver:
         added: dict[Pair, set[str]],
         removed: dict[Pair, set[str]],
         times: dict[str, datetime],
+        created: set[str],
     ) -> None:
         if not touched:
             return
-        current = unit.fetch_links(touched)
+        # A link with an end created in this batch cannot exist yet.
+        current = unit.fetch_links(
+            [p for p in touched if p[0] not in created and p[1] not in created]
+        )
         need_times = {
             rk for pair in touched if pair in removed for rk in current.get(pair, ([],))[0]
         } - set(times)
@@ -315,45 +339,42 @@ class Resolver:
             unit.upsert_links(upserts)
 
     # ------------------------------------------------------------------ quarantine
-    def shared_verdict(
-        self, kind: str, neighbourhood: dict[str, tuple[bool, list[str]]]
-    ) -> tuple[bool, str | None]:
-        """Whether an identifier is shared, from its neighbourhood, with the reason."""
-        hubs = {n for n, (hub, _) in neighbourhood.items() if hub}
-        groups = count_groups({n: ms for n, (_, ms) in neighbourhood.items()}, hubs)
-        limit = self.config.shared_limit(kind)
-        if groups > limit:
-            return True, (
-                f"linked to {groups} otherwise separate groups of identifiers; "
-                f"a {kind} may join at most {limit}"
-            )
+    def shared_verdict(self, kind: str, neighbour_kinds: dict[str, int]) -> tuple[bool, str | None]:
+        """Whether an identifier is shared, from how many identifiers of each kind it is
+        linked to, with the reason (e.g. a support line linked to 40 distinct phones)."""
+        limits = self.config.shared_limits_for(kind)
+        for other, limit in sorted(limits.items()):
+            count = neighbour_kinds.get(other, 0)
+            if count > limit:
+                return True, (
+                    f"linked to {count} distinct {other} identifiers of otherwise separate "
+                    f"people; a {kind} may be linked to at most {limit}"
+                )
         return False, None
 
     def _requarantine(
         self, unit: ResolutionUnit, candidates: list[str]
     ) -> tuple[dict[str, str | None], set[str]]:
-        """Re-check candidates; return flipped keys (-> reason) and released neighbours."""
+        """Re-check identifiers whose links changed; return flips (-> reason) and the
+        neighbours of released identifiers (their components may merge again)."""
         if not candidates:
             return {}, set()
-        degrees = unit.degrees(candidates)
-        heavy = [k for k, (kind, d, _) in degrees.items() if d > self.config.shared_limit(kind)]
-        hoods = unit.neighbourhoods(heavy, self.config.hub_degree) if heavy else {}
+        counts = unit.neighbour_kinds(candidates, self.config.min_shared_limit)
         flips: dict[str, str | None] = {}
         rows = []
-        released: set[str] = set()
-        for key, (kind, _, was_shared) in sorted(degrees.items()):
-            shared, reason = self.shared_verdict(kind, hoods.get(key, {}))
+        released: list[str] = []
+        for key, (kind, was_shared, kinds) in sorted(counts.items()):
+            shared, reason = self.shared_verdict(kind, kinds)
             if shared:
                 rows.append({"key": key, "shared": True, "reason": reason})
             elif was_shared:
                 rows.append({"key": key, "shared": False, "reason": None})
+                released.append(key)
             if shared != was_shared:
                 flips[key] = reason
-                if not shared:
-                    released |= set(hoods.get(key, {}))
         if rows:
             unit.set_shared(rows)
-        return flips, released
+        return flips, unit.neighbours(released) if released else set()
 
     # ------------------------------------------------------------------ scope
     def _scope(
@@ -365,29 +386,43 @@ class Resolver:
         scope = _Scope()
         scope.customers.update(orphan_customers)
         unit.lock_customers(sorted(orphan_customers))
-        frontier = set(seeds)
         seen_customers = set(orphan_customers)
+        frontier = set(seeds)
         while frontier:
             rows = unit.expand(sorted(frontier), self.config.threshold)
             found: set[str] = set()
-            new_customer_members: list[str] = []
-            for key, shared, customer_id, links in rows:
-                scope.shared[key] = shared
-                scope.old_customer[key] = customer_id
+            new_customers: set[str] = set()
+            for key, shared, customer_id, membership, links in rows:
+                self._visit(scope, key, shared, customer_id, membership, links, found)
                 if customer_id is not None and customer_id not in seen_customers:
-                    seen_customers.add(customer_id)
-                    new_customer_members.append(key)
-                for other, p in links:
-                    scope.links[(key, other) if key < other else (other, key)] = p
-                    found.add(other)
-            if new_customer_members:
-                customers = unit.customer_members(new_customer_members)
-                unit.lock_customers(sorted(customers))
-                scope.customers.update(customers)
-                for _, members in customers.values():
-                    found |= members
+                    new_customers.add(customer_id)
+            while new_customers:
+                seen_customers |= new_customers
+                expanded = unit.expand_customers(sorted(new_customers), self.config.threshold)
+                new_customers = set()
+                for customer_id, created_at, members in expanded:
+                    scope.customers[customer_id] = (created_at, {m[0] for m in members})
+                    for key, shared, membership, links in members:
+                        self._visit(scope, key, shared, customer_id, membership, links, found)
             frontier = found - set(scope.shared)
         return scope
+
+    @staticmethod
+    def _visit(
+        scope: _Scope,
+        key: str,
+        shared: bool,
+        customer_id: str | None,
+        membership: float | None,
+        links: list[tuple[str, float]],
+        found: set[str],
+    ) -> None:
+        scope.shared[key] = shared
+        scope.old_customer[key] = customer_id
+        scope.old_membership[key] = membership
+        for other, p in links:
+            scope.links[(key, other) if key < other else (other, key)] = p
+            found.add(other)
 
     @staticmethod
     def _triggers(records: list[NormalisedRecord]) -> dict[str, str]:
@@ -404,7 +439,11 @@ class Resolver:
         unit: ResolutionUnit, scope: _Scope, assignment: Assignment, now: datetime
     ) -> None:
         stamp = now.isoformat()
-        unit.clear_membership(sorted(scope.shared))
+        new_of = {key: cid for cid, members in assignment.members.items() for key in members}
+        moved = [k for k in sorted(scope.shared) if scope.old_customer.get(k) != new_of.get(k)]
+        left = [k for k in moved if scope.old_customer.get(k) is not None]
+        if left:
+            unit.clear_membership(left)
         unit.upsert_customers(
             [
                 {
@@ -417,14 +456,21 @@ class Resolver:
             ],
             stamp,
         )
-        unit.assign_members(
-            [
-                {"key": key, "customer_id": cid, "confidence": assignment.membership[key]}
-                for cid, members in sorted(assignment.members.items())
-                for key in members
-            ],
-            stamp,
-        )
+        joined = [
+            {"key": k, "customer_id": new_of[k], "confidence": assignment.membership[k]}
+            for k in moved
+            if k in new_of
+        ]
+        if joined:
+            unit.assign_members(joined, stamp)
+        moved_set = set(moved)
+        rescored = [
+            {"key": k, "confidence": assignment.membership[k]}
+            for k in sorted(new_of)
+            if k not in moved_set and scope.old_membership.get(k) != assignment.membership[k]
+        ]
+        if rescored:
+            unit.update_membership(rescored)
         if assignment.retired:
             unit.retire_customers(assignment.retired, stamp)
         if assignment.changes:
@@ -442,9 +488,16 @@ class Resolver:
         keys: list[str],
         batch: dict[str, NormalisedRecord],
         changes: list[Change],
+        known: dict[str, tuple[str | None, float | None]],
     ) -> list[RecordResult]:
-        ident_keys = sorted({i.key for r in batch.values() for i in r.identifiers})
-        current = unit.customers_of(ident_keys) if ident_keys else {}
+        ident_keys = sorted({i.key for r in batch.values() for i in r.identifiers} - set(known))
+        current = dict(known)
+        if ident_keys:
+            current.update(unit.customers_of(ident_keys))
+        changes_of: dict[str, list[Change]] = defaultdict(list)
+        for change in changes:
+            for cid in dict.fromkeys([change.customer_id, *change.after]):
+                changes_of[cid].append(change)
         results = []
         for key in keys:
             record = batch[key]
@@ -468,12 +521,7 @@ class Resolver:
                     record_id=record.record_id,
                     customer_id=customer_id,
                     confidence=confidence,
-                    changes=[
-                        c
-                        for c in changes
-                        if customer_id is not None
-                        and (c.customer_id == customer_id or customer_id in c.after)
-                    ],
+                    changes=changes_of.get(customer_id, []) if customer_id else [],
                 )
             )
         return results
@@ -500,6 +548,10 @@ def assign_ids(
         if cid is not None:
             old_members.setdefault(cid, set()).add(key)
     created_at = {cid: at for cid, (at, _) in scope.customers.items()}
+    group_links: dict[int, list[tuple[Pair, float]]] = defaultdict(list)
+    for (a, b), p in scope.links.items():
+        if a in group_of and group_of[a] == group_of.get(b):
+            group_links[group_of[a]].append(((a, b), p))
 
     best: dict[str, int] = {}
     for cid, members in old_members.items():
@@ -531,7 +583,7 @@ def assign_ids(
                         customer_id=cid,
                         before=owners,
                         after=[cid],
-                        reason=_merge_reason(group, owners, scope, old_members),
+                        reason=_merge_reason(group_links[index], owners, old_members),
                         trigger_record=trigger,
                     )
                 )
@@ -586,17 +638,12 @@ def assign_ids(
 
 
 def _merge_reason(
-    group: frozenset[str],
+    group_links: list[tuple[Pair, float]],
     owners: list[str],
-    scope: _Scope,
     old_members: dict[str, set[str]],
 ) -> str:
     owner_of = {k: cid for cid in owners for k in old_members.get(cid, set())}
-    bridges = [
-        (p, a, b)
-        for (a, b), p in scope.links.items()
-        if a in group and b in group and owner_of.get(a) != owner_of.get(b)
-    ]
+    bridges = [(p, a, b) for (a, b), p in group_links if owner_of.get(a) != owner_of.get(b)]
     if not bridges:
         return f"customers {', '.join(owners)} are now one connected component"
     p, a, b = max(bridges, key=lambda t: (t[0], t[1], t[2]))

@@ -1,5 +1,11 @@
 """Match evidence to match probability: how sure is a link between two identifiers?
 
+Which identifiers a record links: each identifier of a record is linked to the record's
+*anchor*, its strongest identifier (kind order ``account``, ``email``, ``phone``,
+``device``, ``cookie``, then other kinds; ties by key). A record with k identifiers gives
+k - 1 links (a star) rather than k(k-1)/2, and every identifier of the record is still
+connected through the anchor.
+
 A link's evidence is the set of records that observed both identifiers. Each source
 contributes ``p_s = 1 - (1 - base) * repeat_decay ** (n_s - 1)`` where ``base`` is the
 weaker of the two kinds' strengths and ``n_s`` the number of that source's records;
@@ -37,6 +43,23 @@ class ScoringConfig:
 
     def strength(self, kind: str) -> float:
         return self.kind_strength.get(kind, self.default_strength)
+
+
+KIND_RANK: dict[str, int] = {"account": 0, "email": 1, "phone": 2, "device": 3, "cookie": 4}
+
+
+def anchor_of(keys: Iterable[str]) -> str:
+    """The strongest identifier of a record (see the module docstring)."""
+    return min(keys, key=lambda k: (KIND_RANK.get(k.split(":", 1)[0], len(KIND_RANK)), k))
+
+
+def record_links(keys: Iterable[str]) -> list[tuple[str, str]]:
+    """The ``(a, b)`` pairs (``a < b``) a record with these identifiers links."""
+    distinct = sorted(set(keys))
+    if len(distinct) < 2:
+        return []
+    anchor = anchor_of(distinct)
+    return [(min(anchor, k), max(anchor, k)) for k in distinct if k != anchor]
 
 
 def source_of(record_key: str) -> str:

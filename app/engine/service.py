@@ -148,7 +148,7 @@ class IdentityService:
                 ) -> list[Change]:
                     if flips:
                         unit.set_shared(flips)
-                    return self.resolver.reevaluate(unit, region, now)
+                    return self.resolver.reevaluate(unit, region, now).changes
 
                 self.store.in_write_transaction(work)
         return ReclusterReport(

@@ -34,8 +34,9 @@ class Neo4jUnit:
     def upsert_records(self, rows: Sequence[dict[str, Any]]) -> None:
         self._run("upsert_records", rows=list(rows))
 
-    def upsert_identifiers(self, rows: Sequence[dict[str, Any]]) -> None:
-        self._run("upsert_identifiers", rows=list(rows))
+    def upsert_identifiers(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        result = self._run("upsert_identifiers", rows=list(rows))
+        return set(result[0]["created"]) if result else set()
 
     def create_observations(self, rows: Sequence[dict[str, str]]) -> None:
         self._run("create_observations", rows=list(rows))
@@ -67,18 +68,17 @@ class Neo4jUnit:
     def delete_links(self, pairs: Sequence[tuple[str, str]]) -> None:
         self._run("delete_links", pairs=[list(p) for p in pairs])
 
-    def common_neighbours(self, pairs: Sequence[tuple[str, str]]) -> set[str]:
-        return {r["key"] for r in self._run("common_neighbours", pairs=[list(p) for p in pairs])}
+    def neighbour_kinds(
+        self, keys: Sequence[str], min_degree: int
+    ) -> dict[str, tuple[str, bool, dict[str, int]]]:
+        rows = self._run("neighbour_kinds", keys=list(keys), min_degree=min_degree)
+        return {
+            r["key"]: (r["kind"], bool(r["shared"]), {k: n for k, n in r["counts"] if k})
+            for r in rows
+        }
 
-    def degrees(self, keys: Sequence[str]) -> dict[str, tuple[str, int, bool]]:
-        rows = self._run("degrees", keys=list(keys))
-        return {r["key"]: (r["kind"], r["degree"], bool(r["shared"])) for r in rows}
-
-    def neighbourhoods(
-        self, keys: Sequence[str], hub_degree: int
-    ) -> dict[str, dict[str, tuple[bool, list[str]]]]:
-        rows = self._run("neighbourhoods", keys=list(keys), hub_degree=hub_degree)
-        return {r["key"]: {n: (hub, list(ms)) for n, hub, ms in r["neighbours"]} for r in rows}
+    def neighbours(self, keys: Sequence[str]) -> set[str]:
+        return {r["key"] for r in self._run("neighbours", keys=list(keys))}
 
     def set_shared(self, rows: Sequence[dict[str, Any]]) -> None:
         self._run("set_shared", rows=list(rows))
@@ -95,15 +95,40 @@ class Neo4jUnit:
 
     def expand(
         self, keys: Sequence[str], threshold: float
-    ) -> list[tuple[str, bool, str | None, list[tuple[str, float]]]]:
+    ) -> list[tuple[str, bool, str | None, float | None, list[tuple[str, float]]]]:
         rows = self._run("expand", keys=list(keys), threshold=threshold)
         return [
-            (r["key"], bool(r["shared"]), r["customer_id"], [(b, p) for b, p in r["links"]])
+            (
+                r["key"],
+                bool(r["shared"]),
+                r["customer_id"],
+                r["membership"],
+                [(b, p) for b, p in r["links"]],
+            )
+            for r in rows
+        ]
+
+    def expand_customers(
+        self, ids: Sequence[str], threshold: float
+    ) -> list[tuple[str, datetime, list[tuple[str, bool, float | None, list[tuple[str, float]]]]]]:
+        rows = self._run("expand_customers", ids=list(ids), threshold=threshold)
+        return [
+            (
+                r["customer_id"],
+                _native(r["created_at"]),
+                [
+                    (key, bool(shared), membership, [(b, p) for b, p in links])
+                    for key, shared, membership, links in r["members"]
+                ],
+            )
             for r in rows
         ]
 
     def clear_membership(self, keys: Sequence[str]) -> None:
         self._run("clear_membership", keys=list(keys))
+
+    def update_membership(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._run("update_membership", rows=list(rows))
 
     def upsert_customers(self, rows: Sequence[dict[str, Any]], now: str) -> None:
         self._run("upsert_customers", rows=list(rows), now=now)

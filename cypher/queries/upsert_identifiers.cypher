@@ -1,6 +1,7 @@
-// Create identifiers or fold this batch's observations into their statistics.
+// Create identifiers or fold this batch's observations into their statistics. A node
+// whose record_count equals this batch's count was created here (existing ones had >= 1).
 // Parameters: $rows (list of {key, kind, value, first, last (ISO), sources, count})
-// Returns: written (count)
+// Returns: created (keys of identifiers this statement created)
 UNWIND $rows AS row
 MERGE (i:Identifier {key: row.key})
 ON CREATE SET i.kind = row.kind, i.value = row.value, i.shared = false,
@@ -12,4 +13,5 @@ ON MATCH SET i.first_seen = CASE WHEN datetime(row.first) < i.first_seen
                                 THEN datetime(row.last) ELSE i.last_seen END,
              i.sources = i.sources + [s IN row.sources WHERE NOT s IN i.sources],
              i.record_count = i.record_count + row.count
-RETURN count(i) AS written
+WITH i, row WHERE i.record_count = row.count
+RETURN collect(i.key) AS created

@@ -91,7 +91,7 @@ def test_support_line_is_quarantined(service: IdentityService) -> None:
     service.ingest(batch)
     looked = service.lookup("phone", support)
     assert looked.shared and looked.customer_id is None
-    assert "separate groups" in (looked.shared_reason or "")
+    assert "linked to 12 distinct phone identifiers" in (looked.shared_reason or "")
     callers = {customer(service, "phone", f"+1 415 555 01{n:02d}") for n in range(12)}
     assert len(callers) == 12 and None not in callers
     profile = service.profile(next(iter(callers)))
