@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -102,12 +102,42 @@ def violation(
     return None
 
 
-def _graph(nodes: Iterable[str], links: Iterable[Link]) -> nx.Graph:
+def _graph(nodes: Iterable[str], adjacency: Mapping[str, Mapping[str, float]]) -> nx.Graph:
+    """A networkx graph of ``nodes`` built in sorted order (so min cuts are reproducible)."""
+    members = sorted(nodes)
+    inside = set(members)
     graph = nx.Graph()
-    graph.add_nodes_from(sorted(nodes))
-    for link in sorted(links, key=lambda link: (link.a, link.b)):
-        graph.add_edge(link.a, link.b, p=link.p, capacity=_capacity(link.p))
+    graph.add_nodes_from(members)
+    for a in members:
+        for b in sorted(adjacency[a]):
+            if a < b and b in inside:
+                p = adjacency[a][b]
+                graph.add_edge(a, b, p=p, capacity=_capacity(p))
     return graph
+
+
+def _components(
+    nodes: Iterable[str], adjacency: Mapping[str, Mapping[str, float]]
+) -> list[frozenset[str]]:
+    """Connected components of ``nodes`` (restricted to them) by breadth-first search."""
+    inside = set(nodes)
+    seen: set[str] = set()
+    components = []
+    for start in sorted(inside):
+        if start in seen:
+            continue
+        seen.add(start)
+        component = [start]
+        queue = [start]
+        while queue:
+            node = queue.pop()
+            for other in adjacency[node]:
+                if other in inside and other not in seen:
+                    seen.add(other)
+                    component.append(other)
+                    queue.append(other)
+        components.append(frozenset(component))
+    return components
 
 
 def cluster(
@@ -125,11 +155,14 @@ def cluster(
         threshold: the join threshold on match probability.
     """
     node_set = set(nodes)
-    kept = [lk for lk in links if lk.p >= threshold and lk.a in node_set and lk.b in node_set]
-    graph = _graph(node_set, kept)
+    adjacency: dict[str, dict[str, float]] = {n: {} for n in node_set}
+    for link in links:
+        if link.p >= threshold and link.a in node_set and link.b in node_set:
+            adjacency[link.a][link.b] = link.p
+            adjacency[link.b][link.a] = link.p
     policies = tuple(policies)
     result = Clustering(groups=[])
-    pending = [frozenset(c) for c in nx.connected_components(graph)]
+    pending = _components(node_set, adjacency)
     while pending:
         group = pending.pop()
         broken = violation(group, policies)
@@ -137,9 +170,7 @@ def cluster(
             result.groups.append(group)
             continue
         policy, s, t = broken
-        sub = _graph(
-            group, (Link(a, b, d["p"]) for a, b, d in graph.subgraph(group).edges(data=True))
-        )
+        sub = _graph(group, adjacency)
         _, (side_s, side_t) = nx.minimum_cut(sub, s, t, capacity="capacity")
         side_s, side_t = frozenset(side_s), frozenset(side_t)
         cut = tuple(
@@ -147,28 +178,27 @@ def cluster(
         )
         result.splits.append(PolicySplit(policy.name, (s, t), cut, (side_s, side_t)))
         for side in (side_s, side_t):
-            pending.extend(frozenset(c) for c in nx.connected_components(sub.subgraph(side)))
+            pending.extend(_components(side, adjacency))
     result.groups.sort(key=lambda g: min(g))
-    _confidences(graph, result)
+    _confidences(adjacency, result)
     return result
 
 
-def _confidences(graph: nx.Graph, result: Clustering) -> None:
+def _confidences(adjacency: Mapping[str, Mapping[str, float]], result: Clustering) -> None:
     """Membership: an identifier's strongest link inside its customer (1.0 alone).
 
     Customer confidence: the weakest link of the maximum spanning tree, i.e. the link
     the customer could least afford to lose; 1.0 for a single identifier.
     """
-    adjacency = graph.adj
     for group in result.groups:
         edges = []
         for node in group:
             best = 0.0
-            for other, data in adjacency[node].items():
+            for other, p in adjacency[node].items():
                 if other in group:
-                    best = max(best, data["p"])
+                    best = max(best, p)
                     if node < other:
-                        edges.append((data["p"], node, other))
+                        edges.append((p, node, other))
             result.membership[node] = best if best else 1.0
         if len(group) == 1:
             result.confidence[group] = 1.0
