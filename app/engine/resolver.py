@@ -181,14 +181,28 @@ class Resolver:
             orphans = {k for k, n in counts.items() if n == 0}
 
         touched = sorted(set(added) | set(removed))
-        self._write_links(unit, touched, added, removed, times, created)
+        written = self._write_links(unit, touched, added, removed, times, created)
 
         orphan_customers = unit.customer_members(sorted(orphans)) if orphans else {}
         if orphans:
             unit.delete_identifiers(sorted(orphans))
 
         endpoints = {k for p in touched for k in p} - orphans
-        flipped, released_neighbours = self._requarantine(unit, sorted(endpoints))
+        # Every link of an identifier created in this batch was written just now, so
+        # its degree and links are known here without asking the store.
+        local: dict[str, list[tuple[str, float]]] = {k: [] for k in created}
+        for (a, b), p in written.items():
+            if a in local:
+                local[a].append((b, p))
+            if b in local:
+                local[b].append((a, p))
+        quiet = {k for k, links in local.items() if len(links) <= self.config.min_shared_limit}
+        flipped, released_neighbours = self._requarantine(unit, sorted(endpoints - quiet))
+        local = {
+            k: [(b, p) for b, p in links if p >= self.config.threshold]
+            for k, links in local.items()
+            if k not in flipped
+        }
 
         seeds = {i.key for r in to_write for i in r.identifiers} | endpoints
         seeds |= set(flipped) | released_neighbours
@@ -196,7 +210,7 @@ class Resolver:
             seeds |= members
         seeds -= orphans
         assignment = self.reevaluate(
-            unit, seeds, now, self._triggers(to_write), flipped, orphan_customers
+            unit, seeds, now, self._triggers(to_write), flipped, orphan_customers, local
         )
         known: dict[str, tuple[str | None, float | None]] = {
             key: (cid, assignment.confidence[cid])
@@ -213,6 +227,7 @@ class Resolver:
         triggers: dict[str, str] | None = None,
         flipped: dict[str, str | None] | None = None,
         orphan_customers: dict[str, tuple[datetime, set[str]]] | None = None,
+        local: dict[str, list[tuple[str, float]]] | None = None,
     ) -> Assignment:
         """Re-cluster the components containing ``seeds`` and write the outcome.
 
@@ -223,8 +238,10 @@ class Resolver:
             triggers: identifier key -> record that caused the re-evaluation.
             flipped: identifiers whose shared status just changed (-> reason).
             orphan_customers: customers of identifiers deleted in this transaction.
+            local: identifiers created in this transaction (not shared, no customer yet)
+                with all their joinable links, so the walk need not read them back.
         """
-        scope = self._scope(unit, seeds, orphan_customers or {})
+        scope = self._scope(unit, seeds, orphan_customers or {}, local or {})
         clustering = cluster(
             [k for k, shared in scope.shared.items() if not shared],
             [Link(a, b, p) for (a, b), p in scope.links.items()],
@@ -293,9 +310,10 @@ class Resolver:
         removed: dict[Pair, set[str]],
         times: dict[str, datetime],
         created: set[str],
-    ) -> None:
+    ) -> dict[Pair, float]:
+        """Write the new evidence of touched links; return their new probabilities."""
         if not touched:
-            return
+            return {}
         # A link with an end created in this batch cannot exist yet.
         current = unit.fetch_links(
             [p for p in touched if p[0] not in created and p[1] not in created]
@@ -305,7 +323,8 @@ class Resolver:
         } - set(times)
         if need_times:
             times.update(unit.record_times(sorted(need_times)))
-        upserts, deletes = [], []
+        upserts: list[dict[str, Any]] = []
+        deletes: list[Pair] = []
         for pair in touched:
             old_records, first, last = current.get(pair, ([], None, None))
             records = (set(old_records) - removed.get(pair, set())) | added.get(pair, set())
@@ -337,6 +356,7 @@ class Resolver:
             unit.delete_links(deletes)
         if upserts:
             unit.upsert_links(upserts)
+        return {(row["a"], row["b"]): row["p"] for row in upserts}
 
     # ------------------------------------------------------------------ quarantine
     def shared_verdict(self, kind: str, neighbour_kinds: dict[str, int]) -> tuple[bool, str | None]:
@@ -382,12 +402,16 @@ class Resolver:
         unit: ResolutionUnit,
         seeds: set[str],
         orphan_customers: dict[str, tuple[datetime, set[str]]],
+        local: dict[str, list[tuple[str, float]]],
     ) -> _Scope:
         scope = _Scope()
         scope.customers.update(orphan_customers)
         unit.lock_customers(sorted(orphan_customers))
         seen_customers = set(orphan_customers)
-        frontier = set(seeds)
+        found_locally: set[str] = set()
+        for key, links in local.items():
+            self._visit(scope, key, False, None, None, links, found_locally)
+        frontier = (set(seeds) | found_locally) - set(scope.shared)
         while frontier:
             rows = unit.expand(sorted(frontier), self.config.threshold)
             found: set[str] = set()
@@ -571,6 +595,7 @@ def assign_ids(
     changes: list[Change] = []
     retired: list[dict[str, Any]] = []
     split_parts: dict[str, list[str]] = defaultdict(list)
+    group_id: dict[int, str] = {}
     for index, group in enumerate(groups):
         trigger = min((triggers[k] for k in group if k in triggers), default=None)
         owners = sorted(claimants.get(index, []), key=age)
@@ -605,11 +630,14 @@ def assign_ids(
                     )
                 )
         assigned[cid] = sorted(group)
+        group_id[index] = cid
         confidence[cid] = clustering.confidence[group]
         link = clustering.weakest[group]
         weakest[cid] = f"{link.a} -- {link.b} (p={link.p:.4f})" if link else None
+    # Where each old customer's main part went: itself, or its merge survivor.
+    final_id = {cid: group_id[index] for cid, index in best.items()}
     for parent, parts in sorted(split_parts.items()):
-        survivor = parent if parent in best else None
+        survivor = final_id.get(parent)
         keys = set(old_members.get(parent, set()))
         changes.append(
             Change(

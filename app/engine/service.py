@@ -232,25 +232,26 @@ def golden_attributes(
     Returns the chosen values and, per attribute, the record key it came from.
     """
     rank = {source: i for i, source in enumerate(priority)}
-    best: dict[str, tuple[Any, ...]] = {}
+
+    def beats(a: dict[str, Any], b: dict[str, Any]) -> bool:
+        if a["observed_at"] != b["observed_at"]:
+            return bool(a["observed_at"] > b["observed_at"])
+        ra, rb = rank.get(a["source"], len(rank)), rank.get(b["source"], len(rank))
+        if ra != rb:
+            return ra < rb
+        return bool(a["key"] < b["key"])
+
+    best: dict[str, tuple[dict[str, Any], str]] = {}
     for record in records:
         for prop, value in record.items():
             if not prop.startswith("attr_"):
                 continue
             name = prop[len("attr_") :]
-            candidate = (
-                record["observed_at"],
-                -rank.get(record["source"], len(rank)),
-                # negate-able key ordering: smaller key wins on full ties
-                tuple(-ord(c) for c in record["key"]),
-                value,
-                record["key"],
-            )
-            if name not in best or candidate[:3] > best[name][:3]:
-                best[name] = candidate
+            if name not in best or beats(record, best[name][0]):
+                best[name] = (record, value)
     return (
-        {name: c[3] for name, c in sorted(best.items())},
-        {name: c[4] for name, c in sorted(best.items())},
+        {name: value for name, (_, value) in sorted(best.items())},
+        {name: record["key"] for name, (record, _) in sorted(best.items())},
     )
 
 

