@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,6 +64,14 @@ class Settings(BaseSettings):
     extra_kinds: list[str] = Field(default_factory=list)
     global_account_sources: bool = False
     join_threshold: float = Field(default=0.5, gt=0, lt=1)
+    #: JSON, e.g. ``[{"kind": "account", "max_per_customer": 1, "per_source": true}]``
+    kind_policies: list[dict[str, Any]] = Field(
+        default_factory=lambda: [{"kind": "account", "max_per_customer": 1, "per_source": True}]
+    )
+    #: JSON, ``{"<kind or *>": {"<neighbour kind>": limit}}``; None keeps the defaults.
+    shared_limits: dict[str, dict[str, int]] | None = None
+    #: JSON, ``{"<kind>": strength}``: base match probability of a co-observation link.
+    kind_strength: dict[str, float] | None = None
 
     @property
     def external_neo4j(self) -> bool:

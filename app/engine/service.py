@@ -8,10 +8,12 @@ from typing import Any, Protocol, TypeVar
 
 from app.core.config import Settings
 from app.core.errors import InvalidIdentifierError, InvalidInputError, NotFoundError
+from app.engine.clustering import KindPolicy
 from app.engine.normalize import Normaliser
 from app.engine.ports import ResolutionUnit
 from app.engine.recluster import ReclusterReport, differing_regions, partition_graph
 from app.engine.resolver import ResolutionConfig, Resolver
+from app.engine.scoring import ScoringConfig
 from graph_models.customers import (
     Change,
     CustomerProfile,
@@ -43,6 +45,20 @@ class IdentityStore(Protocol):
     def links_between(self, after: str, upto: str) -> list[dict[str, Any]]: ...
 
 
+def resolution_config(settings: Settings) -> ResolutionConfig:
+    """The engine's configuration from the ``IDGRAPH_*`` settings."""
+    defaults = ResolutionConfig()
+    scoring = defaults.scoring
+    if settings.kind_strength:
+        scoring = ScoringConfig(kind_strength={**scoring.kind_strength, **settings.kind_strength})
+    return ResolutionConfig(
+        scoring=scoring,
+        policies=tuple(KindPolicy(**policy) for policy in settings.kind_policies),
+        threshold=settings.join_threshold,
+        shared_limits=settings.shared_limits or defaults.shared_limits,
+    )
+
+
 class IdentityService:
     """Identity resolution over a store.
 
@@ -57,7 +73,7 @@ class IdentityService:
         self.normaliser = Normaliser(
             settings.default_region, settings.extra_kinds, settings.global_account_sources
         )
-        self.resolver = Resolver(ResolutionConfig(threshold=settings.join_threshold))
+        self.resolver = Resolver(resolution_config(settings))
 
     def normalise(self, records: Sequence[SourceRecord]) -> list[NormalisedRecord]:
         """Normalise a batch, or raise naming every bad record and field (nothing stored)."""

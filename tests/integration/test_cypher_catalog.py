@@ -204,9 +204,11 @@ def check_customer_360(g: TinyGraph) -> None:
     assert row["shared_links"] == []
     # A shared identifier has no customer: it comes alone, with the records behind it.
     [shared] = g.run("customer_360", kind="phone", value="+14155550199")
-    assert shared["customer"] is None
+    assert shared["customer"] is None and shared["memberships"] == []
     assert shared["identifiers"] == [SUPPORT_LINE]
     assert len(shared["observations"]) == 6
+    [upper] = g.run("customer_360", kind=" EMAIL ", value="jane@example.com")
+    assert upper["customer"]["customer_id"] == g.jane
     # Unknown identifiers give no row rather than an error.
     assert g.run("customer_360", kind="email", value="nobody@example.com") == []
 
@@ -264,6 +266,7 @@ def check_evidence_path(g: TinyGraph) -> None:
     assert [link["to"] for link in row["links"]] == [SUPPORT_LINE, "email:user2@example.com"]
     assert row["shared_on_path"] == [SUPPORT_LINE]
     assert g.run("evidence_path", a=JANE, b=SUPPORT_LINE) == []
+    assert g.run("evidence_path", a=JANE, b=JANE) == []  # not a shortestPath error
 
 
 def check_customer_history(g: TinyGraph) -> None:
