@@ -14,6 +14,7 @@ from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 from app.api.routes import customers, health, lookup, records
 from app.core.config import Settings, get_settings
 from app.core.errors import IdgraphError, InvalidInputError
+from app.core.security import ApiKeys
 from app.store.driver import apply_schema, create_driver
 
 log = logging.getLogger("idgraph")
@@ -26,6 +27,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
+        app.state.api_keys = ApiKeys.parse(settings.api_keys)
+        if not app.state.api_keys.entries:
+            log.warning("IDGRAPH_API_KEYS is empty: every /v1 request will be refused (401)")
         app.state.driver = None
         app.state.schema_ready = False
         app.state.startup_error = None
@@ -65,7 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(IdgraphError)
     async def _idgraph(_: Request, exc: IdgraphError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message}, exc.status_code)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse({"detail": exc.message}, exc.status_code, headers=headers)
 
     @app.exception_handler(ServiceUnavailable)
     @app.exception_handler(SessionExpired)

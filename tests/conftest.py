@@ -78,11 +78,25 @@ def service(store, neo4j_settings: Settings):  # type: ignore[no-untyped-def]
     return IdentityService(store, neo4j_settings)
 
 
+API_KEYS = {"admin": "test-admin-key", "writer": "test-writer-key", "reader": "test-reader-key"}
+
+
+def auth(role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {API_KEYS[role]}"}
+
+
 @pytest.fixture
-def client(store, neo4j_settings: Settings):  # type: ignore[no-untyped-def]
+def api_settings(neo4j_settings: Settings) -> Settings:
+    keys = ",".join(f"{key}:{role}" for role, key in API_KEYS.items())
+    return neo4j_settings.model_copy(update={"api_keys": keys})
+
+
+@pytest.fixture
+def client(store, api_settings: Settings):  # type: ignore[no-untyped-def]
+    """An API client holding an admin key (use ``auth(role)`` headers for other roles)."""
     from fastapi.testclient import TestClient
 
     from app.main import create_app
 
-    with TestClient(create_app(neo4j_settings)) as test_client:
+    with TestClient(create_app(api_settings), headers=auth("admin")) as test_client:
         yield test_client

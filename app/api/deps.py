@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.core.config import Settings
 from app.core.errors import StoreUnavailableError
+from app.core.security import ApiKeys, AuthenticationError, PermissionDeniedError, Role
 from app.engine.service import IdentityService
 from app.store.graph_store import GraphStore
 
@@ -33,3 +35,39 @@ def get_service(store: StoreDep, settings: SettingsDep) -> IdentityService:
 
 
 ServiceDep = Annotated[IdentityService, Depends(get_service)]
+
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
+
+
+def _authorise(
+    request: Request, credentials: HTTPAuthorizationCredentials | None, need: Role
+) -> Role:
+    keys: ApiKeys = request.app.state.api_keys
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise AuthenticationError("missing API key: send `Authorization: Bearer <key>`")
+    role = keys.role_of(credentials.credentials)
+    if role is None:
+        raise AuthenticationError("invalid API key")
+    if role < need:
+        raise PermissionDeniedError(
+            f"this key has role {role.name.lower()}; this needs {need.name.lower()}"
+        )
+    return role
+
+
+def require(need: Role):  # type: ignore[no-untyped-def]
+    """A dependency that lets through keys with role ``need`` or higher."""
+
+    def check(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Role:
+        return _authorise(request, credentials, need)
+
+    return check
+
+
+ReaderDep = Annotated[Role, Depends(require(Role.READER))]
+WriterDep = Annotated[Role, Depends(require(Role.WRITER))]
+AdminDep = Annotated[Role, Depends(require(Role.ADMIN))]

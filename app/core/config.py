@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_batch_size: int = Field(default=1000, ge=1, le=100_000)
+    #: ``key:role,...`` with roles reader, writer, admin (``sha256=<hex>:role`` for hashes).
+    #: No keys means every /v1 request is refused with 401.
+    api_keys: str = Field(default="", repr=False)
 
     # --- Neo4j connection (external when NEO4J_URI is set)
     neo4j_uri: str | None = Field(

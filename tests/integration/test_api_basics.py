@@ -83,3 +83,19 @@ def test_bad_batch_is_422_and_stores_nothing(client) -> None:
     response = client.post("/v1/records", json={"records": [missing]})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "records", 0, "source"]
+
+
+def test_api_keys_and_roles(client) -> None:
+    from tests.conftest import auth
+
+    lookup = {"kind": "email", "value": "jane.doe@example.com"}
+    assert client.get("/v1/lookup", params=lookup, headers={"Authorization": ""}).status_code == 401
+    bad = client.get("/v1/lookup", params=lookup, headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401 and bad.headers["www-authenticate"] == "Bearer"
+    assert client.get("/v1/lookup", params=lookup, headers=auth("reader")).status_code == 404
+    denied = client.post("/v1/records", json={"records": [JANE]}, headers=auth("reader"))
+    assert denied.status_code == 403 and "writer" in denied.json()["detail"]
+    ok = client.post("/v1/records", json={"records": [JANE]}, headers=auth("writer"))
+    assert ok.status_code == 200
+    assert client.get("/healthz", headers={"Authorization": ""}).status_code == 200
+    assert client.get("/readyz", headers={"Authorization": ""}).status_code == 200

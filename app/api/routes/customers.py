@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.deps import ServiceDep
+from app.api.deps import ReaderDep, ServiceDep
 from graph_models.customers import CustomerProfile
 
 router = APIRouter(tags=["customers"])
@@ -16,6 +16,6 @@ router = APIRouter(tags=["customers"])
     summary="A customer's profile",
     responses={404: {"description": "No such customer id"}},
 )
-def get_customer(customer_id: str, service: ServiceDep) -> CustomerProfile:
+def get_customer(customer_id: str, _: ReaderDep, service: ServiceDep) -> CustomerProfile:
     """Identifiers with membership confidence, golden attributes, sources, confidence."""
     return service.profile(customer_id)

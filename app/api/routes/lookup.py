@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import ServiceDep
+from app.api.deps import ReaderDep, ServiceDep
 from graph_models.customers import LookupResult
 
 router = APIRouter(tags=["lookup"])
@@ -19,6 +19,7 @@ router = APIRouter(tags=["lookup"])
     responses={404: {"description": "The identifier is not in the graph"}},
 )
 def lookup(
+    _: ReaderDep,
     service: ServiceDep,
     kind: Annotated[str, Query(examples=["email"])],
     value: Annotated[str, Query(examples=["Jane.Doe@Example.com"])],

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.api.deps import ServiceDep
+from app.api.deps import ServiceDep, WriterDep
 from graph_models.customers import RecordsResponse
 from graph_models.records import SourceRecord
 
@@ -41,6 +41,6 @@ class RecordBatch(BaseModel):
     summary="Ingest a batch of source records",
     responses={422: {"description": "A bad batch: each bad record and field is named"}},
 )
-def post_records(batch: RecordBatch, service: ServiceDep) -> RecordsResponse:
+def post_records(batch: RecordBatch, _: WriterDep, service: ServiceDep) -> RecordsResponse:
     """Store the batch's evidence and return each record's customer and the changes caused."""
     return RecordsResponse(results=service.ingest(batch.records))
