@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import tempfile
 from pathlib import Path
 
 from rich.console import Console
 
-from app.core.config import Settings
+from app.core.config import Settings, get_settings
 from app.core.errors import IdgraphError
 from app.provision.neo4j_server import LocalNeo4j, connection_settings
 from app.store import catalog
@@ -21,10 +23,27 @@ ANALYST_QUERIES = (
 )
 
 
+def demo_api_key(settings: Settings) -> str:
+    """An admin key for the demo, generated once and kept (mode 0600) in the state dir."""
+    path = settings.state_dir / "demo-api-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write("idg_" + secrets.token_urlsafe(24))
+    return path.read_text().strip()
+
+
 def run_demo(console: Console, settings: Settings, people: int, serve_api: bool) -> None:
     """Start Neo4j (unless NEO4J_URI is set), load sample data, print how to look, serve."""
     from app.cli import _fail, _service, ingest_file
     from app.sampledata.generator import generate, write_jsonl
+
+    api_key = None
+    if not settings.api_keys:
+        api_key = demo_api_key(settings)
+        os.environ["IDGRAPH_API_KEYS"] = f"{api_key}:admin"
+        get_settings.cache_clear()  # the served app reads its settings afresh
 
     if not settings.external_neo4j:
         server = LocalNeo4j(settings)
@@ -63,12 +82,17 @@ def run_demo(console: Console, settings: Settings, people: int, serve_api: bool)
     )
     console.rule("idgraph is ready")
     console.print(f"API docs:      {api}/docs")
+    if api_key:
+        console.print(f"API key:       {api_key}  (role admin; kept in {settings.state_dir})")
+    else:
+        console.print("API keys:      from IDGRAPH_API_KEYS")
+    header = f"-H 'Authorization: Bearer {api_key or '<your key>'}'"
     console.print(f"Neo4j Browser: {browser}")
     console.print(f"  connect URL: {settings.bolt_uri}   user: {user}   password: {password}")
     console.print("Lookups to try:")
     for kind, value, result in examples:
         console.print(
-            f"  curl '{api}/v1/lookup?kind={kind}&value={value}'"
+            f"  curl {header} '{api}/v1/lookup?kind={kind}&value={value}'"
             f"  -> customer {result.customer_id} shared={result.shared}"
         )
     console.print("Browser queries to try (paste into the Browser, or :style with the grass file):")

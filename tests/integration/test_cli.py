@@ -16,8 +16,10 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def cli_env(neo4j_settings, store, monkeypatch):  # type: ignore[no-untyped-def]
+def cli_env(neo4j_settings, store, monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
     uri, user, password = connection_settings(neo4j_settings)
+    monkeypatch.setenv("IDGRAPH_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("IDGRAPH_API_KEYS", raising=False)
     monkeypatch.setenv("NEO4J_URI", uri)
     monkeypatch.setenv("NEO4J_USER", user)
     monkeypatch.setenv("NEO4J_PASSWORD", password)
@@ -35,7 +37,8 @@ def test_demo_loads_sample_data_and_says_how_to_look(cli_env) -> None:
     assert result.exit_code == 0, result.output
     assert "/docs" in result.output
     assert "password" in result.output
-    assert "curl" in result.output
+    assert "curl -H 'Authorization: Bearer idg_" in result.output
+    assert "API key:" in result.output
     customers = count(cli_env, "MATCH (c:Customer {status: 'active'}) RETURN count(c)")
     assert customers >= 30
     again = CliRunner().invoke(app, ["demo", "--people", "40", "--no-serve"])
