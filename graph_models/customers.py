@@ -90,3 +90,59 @@ class RecordResult(BaseModel):
 
 class RecordsResponse(BaseModel):
     results: list[RecordResult]
+
+
+class HistoryEvent(BaseModel):
+    """One create / merge / split / retire / override / erase event."""
+
+    at: datetime
+    type: str
+    customer_id: str
+    before: list[str] = Field(default_factory=list)
+    after: list[str] = Field(default_factory=list)
+    reason: str
+    trigger_record: str | None = None
+
+
+class CustomerHistory(BaseModel):
+    customer_id: str
+    current_id: str = Field(description="The id the asked customer lives on as now.")
+    current_status: str
+    events: list[HistoryEvent]
+    offset: int
+    limit: int
+
+
+class LineageRecord(BaseModel):
+    source: str
+    record_id: str
+    observed_at: datetime
+    ingested_at: datetime | None = None
+    identifiers: list[str] = Field(description="Identifier keys of this customer it observed")
+
+
+class LineageSource(BaseModel):
+    source: str
+    records: list[LineageRecord]
+
+
+class LineageLink(BaseModel):
+    a: str
+    b: str
+    rule: str
+    records: list[str]
+    sources: list[str]
+    match_probability: float
+    match_weight: float
+    first_seen: datetime
+    last_seen: datetime
+
+
+class CustomerLineage(BaseModel):
+    customer_id: str = Field(description="The active id the lineage is read from.")
+    sources: list[LineageSource]
+    links: list[LineageLink]
+    total_records: int
+    total_links: int
+    offset: int
+    limit: int

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.core.config import Settings
 from app.core.errors import StoreUnavailableError
 from app.core.security import ApiKeys, AuthenticationError, PermissionDeniedError, Role
-from app.engine.service import IdentityService
+from app.engine.service import CustomerReads, IdentityService
 from app.store.graph_store import GraphStore
 
 
@@ -35,6 +35,13 @@ def get_service(store: StoreDep, settings: SettingsDep) -> IdentityService:
 
 
 ServiceDep = Annotated[IdentityService, Depends(get_service)]
+
+
+def get_reads(store: StoreDep) -> CustomerReads:
+    return CustomerReads(store)
+
+
+ReadsDep = Annotated[CustomerReads, Depends(get_reads)]
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")

@@ -78,7 +78,9 @@ class ResolutionUnit(Protocol):
         """Lock customers, then return (id, created_at, members with their joinable links)."""
         ...
 
-    def clear_membership(self, keys: Sequence[str]) -> None: ...
+    def clear_membership(self, keys: Sequence[str], now: str) -> None:
+        """Drop current memberships, keeping them as history until ``now``."""
+        ...
 
     def update_membership(self, rows: Sequence[dict[str, Any]]) -> None:
         """Set the membership confidence of identifiers that stay in their customer."""

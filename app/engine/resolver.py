@@ -467,7 +467,7 @@ class Resolver:
         moved = [k for k in sorted(scope.shared) if scope.old_customer.get(k) != new_of.get(k)]
         left = [k for k in moved if scope.old_customer.get(k) is not None]
         if left:
-            unit.clear_membership(left)
+            unit.clear_membership(left, stamp)
         unit.upsert_customers(
             [
                 {

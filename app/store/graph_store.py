@@ -57,6 +57,29 @@ class GraphStore:
         rows = self._read("queries/customer_profile", customer_id=customer_id)
         return rows[0] if rows else None
 
+    def resolve_customer(self, customer_id: str) -> dict[str, Any] | None:
+        rows = self._read("queries/resolve_customer", customer_id=customer_id)
+        return rows[0] if rows else None
+
+    def history(self, customer_id: str, offset: int, limit: int) -> list[dict[str, Any]]:
+        return self._read(
+            "queries/customer_history", customer_id=customer_id, offset=offset, limit=limit
+        )
+
+    def as_of(self, customer_id: str, at: str) -> dict[str, Any] | None:
+        rows = self._read("queries/customer_as_of", customer_id=customer_id, at=at)
+        return rows[0] if rows else None
+
+    def lineage(
+        self, customer_id: str, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(records page, links page) of an active customer."""
+        params = {"customer_id": customer_id, "offset": offset, "limit": limit}
+        return (
+            self._read("queries/customer_lineage_records", **params),
+            self._read("queries/customer_lineage_links", **params),
+        )
+
     def iter_identifiers(self, page: int = 50_000) -> Iterator[dict[str, Any]]:
         """Every identifier, in key order (for ``recluster``)."""
         after = ""

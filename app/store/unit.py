@@ -124,8 +124,8 @@ class Neo4jUnit:
             for r in rows
         ]
 
-    def clear_membership(self, keys: Sequence[str]) -> None:
-        self._run("clear_membership", keys=list(keys))
+    def clear_membership(self, keys: Sequence[str], now: str) -> None:
+        self._run("clear_membership", keys=list(keys), now=now)
 
     def update_membership(self, rows: Sequence[dict[str, Any]]) -> None:
         self._run("update_membership", rows=list(rows))

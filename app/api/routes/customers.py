@@ -1,21 +1,74 @@
-"""``GET /v1/customers/{customer_id}``: the customer profile."""
+"""Customers: profile (now or as of a time), history, lineage."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated, Any
 
-from app.api.deps import ReaderDep, ServiceDep
-from graph_models.customers import CustomerProfile
+from fastapi import APIRouter, Query
+
+from app.api.deps import ReaderDep, ReadsDep, ServiceDep
+from graph_models.customers import CustomerHistory, CustomerLineage, CustomerProfile
 
 router = APIRouter(tags=["customers"])
+
+_404: dict[int | str, dict[str, Any]] = {404: {"description": "No such customer id"}}
 
 
 @router.get(
     "/customers/{customer_id}",
     response_model=CustomerProfile,
-    summary="A customer's profile",
-    responses={404: {"description": "No such customer id"}},
+    summary="A customer's profile, now or as it stood at a time",
+    responses=_404,
 )
-def get_customer(customer_id: str, _: ReaderDep, service: ServiceDep) -> CustomerProfile:
+def get_customer(
+    customer_id: str,
+    _: ReaderDep,
+    service: ServiceDep,
+    reads: ReadsDep,
+    as_of: Annotated[
+        datetime | None,
+        Query(
+            description="Time travel: the customer as it stood then (ISO 8601).",
+            examples=["2026-11-01T12:00:00Z"],
+        ),
+    ] = None,
+) -> CustomerProfile:
     """Identifiers with membership confidence, golden attributes, sources, confidence."""
+    if as_of is not None:
+        return reads.as_of(customer_id, as_of)
     return service.profile(customer_id)
+
+
+@router.get(
+    "/customers/{customer_id}/history",
+    response_model=CustomerHistory,
+    summary="Create / merge / split / retire events, oldest first",
+    responses=_404,
+)
+def get_history(
+    customer_id: str,
+    _: ReaderDep,
+    reads: ReadsDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> CustomerHistory:
+    """Events about this id and every id merged into the one it lives on as."""
+    return reads.history(customer_id, offset, limit)
+
+
+@router.get(
+    "/customers/{customer_id}/lineage",
+    response_model=CustomerLineage,
+    summary="The records and links that built this customer",
+    responses=_404,
+)
+def get_lineage(
+    customer_id: str,
+    _: ReaderDep,
+    reads: ReadsDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> CustomerLineage:
+    """Records grouped by source in time order, and links with their evidence; paged."""
+    return reads.lineage(customer_id, offset, limit)
