@@ -15,6 +15,8 @@ class ChangeType(StrEnum):
     MERGED = "merged"
     SPLIT = "split"
     RETIRED = "retired"  # no identifier left (records replaced)
+    OVERRIDE = "override"  # an analyst's same/different decision was applied
+    OVERRIDE_REMOVED = "override_removed"
 
 
 class Change(BaseModel):
@@ -146,3 +148,31 @@ class CustomerLineage(BaseModel):
     total_links: int
     offset: int
     limit: int
+
+
+class OverrideDecision(StrEnum):
+    SAME = "same"
+    DIFFERENT = "different"
+
+
+class OverrideRequest(BaseModel):
+    """An analyst's decision about two identifiers (``kind:value``)."""
+
+    a: str = Field(min_length=3, examples=["email:jane@example.com"])
+    b: str = Field(min_length=3, examples=["phone:+14155550100"])
+    decision: OverrideDecision
+    reason: str = Field(min_length=1, max_length=1000, examples=["confirmed by phone call"])
+    actor: str = Field(min_length=1, max_length=200, examples=["analyst@example.com"])
+
+
+class Override(BaseModel):
+    override_id: str
+    a: str
+    b: str
+    decision: OverrideDecision
+    reason: str
+    actor: str
+    created_at: datetime
+    customer_a: str | None = Field(default=None, description="a's customer after applying")
+    customer_b: str | None = Field(default=None, description="b's customer after applying")
+    changes: list[Change] = Field(default_factory=list)

@@ -38,6 +38,12 @@ class NotFoundError(IdgraphError):
     status_code = 404
 
 
+class ConflictError(IdgraphError):
+    """The request contradicts what is stored (e.g. a second override for one pair)."""
+
+    status_code = 409
+
+
 class StoreUnavailableError(IdgraphError):
     """Neo4j cannot be reached or is not ready."""
 

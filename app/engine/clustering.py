@@ -85,11 +85,27 @@ def _capacity(p: float) -> float:
     return -math.log(max(1.0 - p, 1e-9))
 
 
+@dataclass(frozen=True)
+class CannotLink:
+    """An analyst's decision that two identifiers are different customers."""
+
+    a: str
+    b: str
+    name: str
+
+
 def violation(
-    members: Iterable[str], policies: Iterable[KindPolicy]
-) -> tuple[KindPolicy, str, str] | None:
-    """The first policy a group breaks and the two identifiers to separate, or None."""
-    ordered = sorted(members)
+    members: Iterable[str],
+    policies: Iterable[KindPolicy],
+    cannot_link: Iterable[CannotLink] = (),
+) -> tuple[str, str, str] | None:
+    """The first rule a group breaks (cannot-link overrides first, then policies) and the
+    two identifiers to separate, or None."""
+    group = set(members)
+    for rule in sorted(cannot_link, key=lambda c: (c.a, c.b, c.name)):
+        if rule.a in group and rule.b in group:
+            return rule.name, rule.a, rule.b
+    ordered = sorted(group)
     for policy in policies:
         buckets: dict[str, list[str]] = defaultdict(list)
         for key in ordered:
@@ -98,7 +114,7 @@ def violation(
         for scope in sorted(buckets):
             keys = buckets[scope]
             if len(keys) > policy.max_per_customer:
-                return policy, keys[0], keys[1]
+                return policy.name, keys[0], keys[1]
     return None
 
 
@@ -145,15 +161,19 @@ def cluster(
     links: Iterable[Link],
     policies: Iterable[KindPolicy] = DEFAULT_POLICIES,
     threshold: float = 0.5,
+    cannot_link: Iterable[CannotLink] = (),
 ) -> Clustering:
     """Partition ``nodes`` into customers.
 
     Args:
         nodes: joinable identifier keys (shared identifiers excluded by the caller).
-        links: links among them; those below ``threshold`` do not join.
+        links: links among them; those below ``threshold`` do not join. Must-link
+            overrides come in as links with ``p = 1.0``.
         policies: per-kind limits enforced by minimum cuts.
         threshold: the join threshold on match probability.
+        cannot_link: pairs that must end in different customers (cut like a policy).
     """
+    cannot_link = tuple(cannot_link)
     node_set = set(nodes)
     adjacency: dict[str, dict[str, float]] = {n: {} for n in node_set}
     for link in links:
@@ -165,18 +185,18 @@ def cluster(
     pending = _components(node_set, adjacency)
     while pending:
         group = pending.pop()
-        broken = violation(group, policies)
+        broken = violation(group, policies, cannot_link)
         if broken is None:
             result.groups.append(group)
             continue
-        policy, s, t = broken
+        rule, s, t = broken
         sub = _graph(group, adjacency)
         _, (side_s, side_t) = nx.minimum_cut(sub, s, t, capacity="capacity")
         side_s, side_t = frozenset(side_s), frozenset(side_t)
         cut = tuple(
             sorted(tuple(sorted((a, b))) for a, b in sub.edges() if (a in side_s) != (b in side_s))
         )
-        result.splits.append(PolicySplit(policy.name, (s, t), cut, (side_s, side_t)))
+        result.splits.append(PolicySplit(rule, (s, t), cut, (side_s, side_t)))
         for side in (side_s, side_t):
             pending.extend(_components(side, adjacency))
     result.groups.sort(key=lambda g: min(g))

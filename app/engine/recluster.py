@@ -13,9 +13,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from app.engine.clustering import Clustering, Link, cluster
-from app.engine.resolver import ResolutionConfig, Resolver
+from app.engine.resolver import ResolutionConfig, Resolver, _Scope
 from app.engine.scoring import link_probability, record_links
 from graph_models.records import NormalisedRecord
 
@@ -33,6 +34,7 @@ def partition_graph(
     kinds: Mapping[str, str],
     links: Mapping[tuple[str, str], float],
     config: ResolutionConfig,
+    overrides: Iterable[dict[str, Any]] = (),
 ) -> GraphPartition:
     """Shared verdicts and customers of a whole graph.
 
@@ -40,6 +42,7 @@ def partition_graph(
         kinds: identifier key -> kind, for every identifier.
         links: ``(a, b)`` with ``a < b`` -> match probability, for every link.
         config: the engine's configuration.
+        overrides: analysts' same/different decisions (override_id, a, b, decision, ...).
     """
     resolver = Resolver(config)
     neighbour_kinds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -55,8 +58,18 @@ def partition_graph(
         for (a, b), p in links.items()
         if not shared[a] and not shared[b] and p >= config.threshold
     ]
+    scope = _Scope(shared=shared, overrides={o["override_id"]: o for o in overrides})
     nodes = [k for k, s in shared.items() if not s]
-    return GraphPartition(shared, cluster(nodes, joinable, config.policies, config.threshold))
+    return GraphPartition(
+        shared,
+        cluster(
+            nodes,
+            joinable + scope.must_links(),
+            config.policies,
+            config.threshold,
+            scope.cannot_links(),
+        ),
+    )
 
 
 def partition_records(

@@ -22,6 +22,8 @@ One batch is one transaction (see :class:`app.engine.ports.ResolutionUnit`):
 
 from __future__ import annotations
 
+import itertools
+import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -29,7 +31,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.engine.clustering import DEFAULT_POLICIES, Clustering, KindPolicy, Link, cluster
+from app.engine.clustering import (
+    DEFAULT_POLICIES,
+    CannotLink,
+    Clustering,
+    KindPolicy,
+    Link,
+    cluster,
+)
 from app.engine.ports import ResolutionUnit
 from app.engine.scoring import (
     CO_OBSERVED,
@@ -84,6 +93,22 @@ def _pairs(keys: Iterable[str]) -> Iterable[Pair]:
     return record_links(keys)
 
 
+def override_rule_name(override: dict[str, Any]) -> str:
+    """How an override is named in reasons and explanations."""
+    return (
+        f"override {override['override_id']} ({override['decision']}) by "
+        f"{override['actor']}: {override['reason']}"
+    )
+
+
+_event_seq = itertools.count()
+
+
+def new_event_id() -> str:
+    """Event ids sort in creation order within a process (history orders by time, then id)."""
+    return f"E-{time.time_ns():020d}-{next(_event_seq) % 1_000_000:06d}-{uuid.uuid4().hex[:8]}"
+
+
 def new_customer_id() -> str:
     return f"C-{uuid.uuid4().hex[:16]}"
 
@@ -97,6 +122,24 @@ class _Scope:
     old_membership: dict[str, float | None] = field(default_factory=dict)
     links: dict[Pair, float] = field(default_factory=dict)
     customers: dict[str, tuple[datetime, set[str]]] = field(default_factory=dict)
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def must_links(self) -> list[Link]:
+        """Same-customer overrides between joinable identifiers, as links with p = 1."""
+        return [
+            Link(min(o["a"], o["b"]), max(o["a"], o["b"]), 1.0)
+            for o in self.overrides.values()
+            if o["decision"] == "same"
+            and self.shared.get(o["a"]) is False
+            and self.shared.get(o["b"]) is False
+        ]
+
+    def cannot_links(self) -> list[CannotLink]:
+        return [
+            CannotLink(min(o["a"], o["b"]), max(o["a"], o["b"]), override_rule_name(o))
+            for o in self.overrides.values()
+            if o["decision"] == "different"
+        ]
 
 
 @dataclass
@@ -244,9 +287,10 @@ class Resolver:
         scope = self._scope(unit, seeds, orphan_customers or {}, local or {})
         clustering = cluster(
             [k for k, shared in scope.shared.items() if not shared],
-            [Link(a, b, p) for (a, b), p in scope.links.items()],
+            [Link(a, b, p) for (a, b), p in scope.links.items()] + scope.must_links(),
             self.config.policies,
             self.config.threshold,
+            scope.cannot_links(),
         )
         assignment = assign_ids(scope, clustering, triggers or {}, flipped or {}, now)
         self._write_assignment(unit, scope, assignment, now)
@@ -412,7 +456,11 @@ class Resolver:
         for key, links in local.items():
             self._visit(scope, key, False, None, None, links, found_locally)
         frontier = (set(seeds) | found_locally) - set(scope.shared)
+        with_overrides = unit.any_overrides()
+        if with_overrides and local:
+            frontier |= self._override_partners(unit, scope, list(local))
         while frontier:
+            visited_before = set(scope.shared)
             rows = unit.expand(sorted(frontier), self.config.threshold)
             found: set[str] = set()
             new_customers: set[str] = set()
@@ -428,8 +476,20 @@ class Resolver:
                     scope.customers[customer_id] = (created_at, {m[0] for m in members})
                     for key, shared, membership, links in members:
                         self._visit(scope, key, shared, customer_id, membership, links, found)
+            if with_overrides:
+                fresh = [k for k in scope.shared if k not in visited_before]
+                found |= self._override_partners(unit, scope, fresh)
             frontier = found - set(scope.shared)
         return scope
+
+    @staticmethod
+    def _override_partners(unit: ResolutionUnit, scope: _Scope, keys: list[str]) -> set[str]:
+        """Record the overrides of ``keys``; return the identifiers they concern."""
+        partners: set[str] = set()
+        for override in unit.overrides_of(sorted(keys)):
+            scope.overrides[override["override_id"]] = override
+            partners |= {override["a"], override["b"]}
+        return partners
 
     @staticmethod
     def _visit(
@@ -500,7 +560,7 @@ class Resolver:
         if assignment.changes:
             unit.create_events(
                 [
-                    {"event_id": f"E-{uuid.uuid4().hex}", **change.model_dump(mode="json")}
+                    {"event_id": new_event_id(), **change.model_dump(mode="json")}
                     for change in assignment.changes
                 ],
                 stamp,
@@ -608,7 +668,7 @@ def assign_ids(
                         customer_id=cid,
                         before=owners,
                         after=[cid],
-                        reason=_merge_reason(group_links[index], owners, old_members),
+                        reason=_merge_reason(group_links[index], owners, old_members, scope),
                         trigger_record=trigger,
                     )
                 )
@@ -669,8 +729,14 @@ def _merge_reason(
     group_links: list[tuple[Pair, float]],
     owners: list[str],
     old_members: dict[str, set[str]],
+    scope: _Scope,
 ) -> str:
     owner_of = {k: cid for cid in owners for k in old_members.get(cid, set())}
+    for override in sorted(scope.overrides.values(), key=lambda o: o["override_id"]):
+        if override["decision"] == "same" and owner_of.get(override["a"]) != owner_of.get(
+            override["b"]
+        ):
+            return override_rule_name(override)
     bridges = [(p, a, b) for (a, b), p in group_links if owner_of.get(a) != owner_of.get(b)]
     if not bridges:
         return f"customers {', '.join(owners)} are now one connected component"

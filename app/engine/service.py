@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from app.core.config import Settings
-from app.core.errors import InvalidIdentifierError, InvalidInputError, NotFoundError
+from app.core.errors import (
+    ConflictError,
+    InvalidIdentifierError,
+    InvalidInputError,
+    NotFoundError,
+)
 from app.engine.clustering import KindPolicy
 from app.engine.normalize import Normaliser
 from app.engine.ports import ResolutionUnit
 from app.engine.recluster import ReclusterReport, differing_regions, partition_graph
-from app.engine.resolver import ResolutionConfig, Resolver
+from app.engine.resolver import (
+    ResolutionConfig,
+    Resolver,
+    new_event_id,
+    override_rule_name,
+)
 from app.engine.scoring import ScoringConfig
 from graph_models.customers import (
     Change,
+    ChangeType,
     CustomerHistory,
     CustomerLineage,
     CustomerProfile,
@@ -26,6 +38,8 @@ from graph_models.customers import (
     LineageSource,
     LookupResult,
     Membership,
+    Override,
+    OverrideRequest,
     RecordResult,
 )
 from graph_models.identifiers import identifier_key
@@ -49,6 +63,10 @@ class IdentityStore(Protocol):
     def iter_identifiers(self) -> Iterator[dict[str, Any]]: ...
 
     def resolve_customer(self, customer_id: str) -> dict[str, Any] | None: ...
+
+    def all_overrides(self) -> list[dict[str, Any]]: ...
+
+    def get_override(self, override_id: str) -> dict[str, Any] | None: ...
 
     def history(self, customer_id: str, offset: int, limit: int) -> list[dict[str, Any]]: ...
 
@@ -161,7 +179,7 @@ class IdentityService:
             for row in self.store.links_between(after, upto):
                 links[(row["a"], row["b"])] = row["p"]
         say(f"read {len(links)} links")
-        reference = partition_graph(kinds, links, self.resolver.config)
+        reference = partition_graph(kinds, links, self.resolver.config, self.store.all_overrides())
         regions = differing_regions(reference, stored_shared, customer_of)
         differing = sum(len(r) for r in regions)
         if not dry_run:
@@ -190,6 +208,117 @@ class IdentityService:
             shared=sum(reference.shared.values()),
             differing_identifiers=differing,
             regions_rewritten=0 if dry_run else len(regions),
+        )
+
+    def parse_ref(self, ref: str, field: str) -> str:
+        """``kind:value`` -> the normalised identifier key; errors name ``field``."""
+        kind, sep, value = ref.partition(":")
+        if not sep or not kind or not value:
+            raise InvalidInputError(
+                f"{field} must look like kind:value",
+                [
+                    {
+                        "loc": [field],
+                        "msg": "expected kind:value, e.g. email:jane@example.com",
+                        "type": "value_error",
+                    }
+                ],
+            )
+        try:
+            return self.identifier_key(kind, value)
+        except InvalidIdentifierError as exc:
+            raise InvalidInputError(
+                exc.message, [{"loc": [field], "msg": exc.message, "type": "invalid_identifier"}]
+            ) from None
+
+    def add_override(self, request: OverrideRequest) -> Override:
+        """Store an analyst's same/different decision and apply it at once."""
+        a, b = self.parse_ref(request.a, "a"), self.parse_ref(request.b, "b")
+        if a == b:
+            raise InvalidInputError(
+                "a and b are the same identifier",
+                [{"loc": ["b"], "msg": "must differ from a", "type": "value_error"}],
+            )
+        override_id = f"O-{uuid.uuid4().hex[:16]}"
+        now = datetime.now(UTC)
+        row = {
+            "override_id": override_id,
+            "a": a,
+            "b": b,
+            "decision": request.decision.value,
+            "reason": request.reason,
+            "actor": request.actor,
+        }
+
+        def work(unit: ResolutionUnit) -> Override:
+            for key, field in ((a, "a"), (b, "b")):
+                if not unit.customers_of([key]):
+                    raise NotFoundError(f"{field}: no identifier {key} in the graph")
+            existing = unit.override_between(a, b)
+            if existing is not None:
+                raise ConflictError(
+                    f"override {existing['override_id']} ({existing['decision']}) already "
+                    f"concerns {a} and {b}; DELETE it first"
+                )
+            before = unit.customers_of([a, b])
+            unit.create_override(row, now.isoformat())
+            return self._apply_override(unit, row, before, now, ChangeType.OVERRIDE)
+
+        return self.store.in_write_transaction(work)
+
+    def remove_override(self, override_id: str) -> Override:
+        """Undo an override; the customers it shaped are re-evaluated at once."""
+        now = datetime.now(UTC)
+
+        def work(unit: ResolutionUnit) -> Override:
+            row = unit.delete_override(override_id)
+            if row is None:
+                raise NotFoundError(f"no override {override_id}")
+            before = unit.customers_of([row["a"], row["b"]])
+            return self._apply_override(unit, row, before, now, ChangeType.OVERRIDE_REMOVED)
+
+        return self.store.in_write_transaction(work)
+
+    def get_override(self, override_id: str) -> Override:
+        row = self.store.get_override(override_id)
+        if row is None:
+            raise NotFoundError(f"no override {override_id}")
+        return Override(**row)
+
+    def _apply_override(
+        self,
+        unit: ResolutionUnit,
+        row: dict[str, Any],
+        before: dict[str, tuple[str | None, float | None]],
+        now: datetime,
+        kind: ChangeType,
+    ) -> Override:
+        a, b = row["a"], row["b"]
+        assignment = self.resolver.reevaluate(unit, {a, b}, now)
+        after = unit.customers_of([a, b])
+        ids_before = sorted({c for c, _ in before.values() if c})
+        ids_after = sorted({c for c, _ in after.values() if c})
+        reason = override_rule_name(row)
+        if kind is ChangeType.OVERRIDE_REMOVED:
+            reason = "removed " + reason
+        event = Change(
+            type=kind,
+            customer_id=after[a][0] or (ids_after[0] if ids_after else ""),
+            before=ids_before,
+            after=ids_after,
+            reason=reason,
+        )
+        if ids_after:
+            unit.create_events(
+                [{"event_id": new_event_id(), **event.model_dump(mode="json")}],
+                now.isoformat(),
+            )
+        return Override(
+            **{k: row[k] for k in ("override_id", "a", "b", "decision", "reason", "actor")},
+            created_at=row.get("created_at") or now,
+            customer_a=after[a][0],
+            customer_b=after[b][0],
+            changes=[*assignment.changes, event],
         )
 
     def identifier_key(self, kind: str, value: str, source: str | None = None) -> str:

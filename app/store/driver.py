@@ -22,6 +22,8 @@ def create_driver(settings: Settings) -> Driver:
         max_connection_pool_size=50,
         connection_acquisition_timeout=30.0,
         max_transaction_retry_time=60.0,
+        # Warnings such as "unknown property key" on an empty graph are noise here.
+        notifications_min_severity="OFF",
     )
 
 

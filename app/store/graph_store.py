@@ -80,6 +80,13 @@ class GraphStore:
             self._read("queries/customer_lineage_links", **params),
         )
 
+    def all_overrides(self) -> list[dict[str, Any]]:
+        return self._read("queries/all_overrides")
+
+    def get_override(self, override_id: str) -> dict[str, Any] | None:
+        rows = self._read("queries/get_override", override_id=override_id)
+        return rows[0] if rows else None
+
     def iter_identifiers(self, page: int = 50_000) -> Iterator[dict[str, Any]]:
         """Every identifier, in key order (for ``recluster``)."""
         after = ""

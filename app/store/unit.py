@@ -124,6 +124,26 @@ class Neo4jUnit:
             for r in rows
         ]
 
+    def any_overrides(self) -> bool:
+        return bool(self._run("any_overrides")[0]["n"])
+
+    def overrides_of(self, keys: Sequence[str]) -> list[dict[str, Any]]:
+        return [
+            {k: _native(v) for k, v in r.data().items()}
+            for r in self._run("overrides_of", keys=list(keys))
+        ]
+
+    def create_override(self, row: dict[str, Any], now: str) -> None:
+        self._run("create_override", now=now, **row)
+
+    def delete_override(self, override_id: str) -> dict[str, Any] | None:
+        rows = self._run("delete_override", override_id=override_id)
+        return {k: _native(v) for k, v in rows[0].data().items()} if rows else None
+
+    def override_between(self, a: str, b: str) -> dict[str, Any] | None:
+        rows = self._run("override_between", a=a, b=b) or self._run("override_between", a=b, b=a)
+        return rows[0].data() if rows else None
+
     def clear_membership(self, keys: Sequence[str], now: str) -> None:
         self._run("clear_membership", keys=list(keys), now=now)
 

@@ -1,0 +1,48 @@
+"""Overrides: analysts' must-link / cannot-link decisions, applied at once."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from app.api.deps import AdminDep, ReaderDep, ServiceDep
+from graph_models.customers import Override, OverrideRequest
+
+router = APIRouter(tags=["overrides"])
+
+
+@router.post(
+    "/overrides",
+    response_model=Override,
+    status_code=status.HTTP_201_CREATED,
+    summary="Decide that two identifiers are the same customer, or different ones",
+    responses={
+        404: {"description": "a or b is not in the graph"},
+        409: {"description": "an override already concerns this pair"},
+        422: {"description": "a or b is not kind:value, or does not normalise"},
+    },
+)
+def create_override(request: OverrideRequest, _: AdminDep, service: ServiceDep) -> Override:
+    """Clustering honours it at once (must-link / cannot-link); history records it."""
+    return service.add_override(request)
+
+
+@router.get(
+    "/overrides/{override_id}",
+    response_model=Override,
+    summary="One override",
+    responses={404: {"description": "No such override"}},
+)
+def get_override(override_id: str, _: ReaderDep, service: ServiceDep) -> Override:
+    """The decision, who made it and why."""
+    return service.get_override(override_id)
+
+
+@router.delete(
+    "/overrides/{override_id}",
+    response_model=Override,
+    summary="Undo an override",
+    responses={404: {"description": "No such override"}},
+)
+def delete_override(override_id: str, _: AdminDep, service: ServiceDep) -> Override:
+    """The customers it shaped are re-evaluated at once; history records the removal."""
+    return service.remove_override(override_id)
