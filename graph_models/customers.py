@@ -31,17 +31,19 @@ class Change(BaseModel):
 
 
 class LinkEvidence(BaseModel):
-    """Evidence carried by a LINKED relationship between two identifiers."""
+    """Evidence carried by a LINKED relationship (or an analyst's override) between two
+    identifiers."""
 
     a: str
     b: str
-    rule: str
-    records: list[str]
-    sources: list[str]
-    first_seen: datetime
-    last_seen: datetime
+    rule: str = Field(description="co_observed, or override for a must-link decision")
+    records: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
     match_probability: float
-    match_weight: float
+    match_weight: float | None = None
+    below_threshold: bool = False
 
 
 class IdentifierView(BaseModel):
@@ -176,3 +178,51 @@ class Override(BaseModel):
     customer_a: str | None = Field(default=None, description="a's customer after applying")
     customer_b: str | None = Field(default=None, description="b's customer after applying")
     changes: list[Change] = Field(default_factory=list)
+
+
+class ExplainedIdentifier(BaseModel):
+    key: str
+    customer_id: str | None
+    shared: bool = False
+    shared_reason: str | None = None
+
+
+class Counterfactual(BaseModel):
+    """What single change would separate two identifiers of one customer."""
+
+    critical_links: list[LinkEvidence] = Field(
+        default_factory=list, description="Each alone, if removed, separates them"
+    )
+    critical_identifiers: list[str] = Field(
+        default_factory=list, description="Each alone, if removed, separates them"
+    )
+    minimum_cut: list[LinkEvidence] = Field(
+        default_factory=list,
+        description="The fewest links whose joint removal separates them (when no single one does)",
+    )
+    summary: str
+
+
+class PolicySplitExplanation(BaseModel):
+    rule: str = Field(description="The policy or cannot-link override that split them")
+    separated: list[str]
+    cut_links: list[LinkEvidence]
+
+
+class Explanation(BaseModel):
+    """Why two identifiers are, or are not, the same customer: the stored evidence."""
+
+    a: ExplainedIdentifier
+    b: ExplainedIdentifier
+    same_customer: bool
+    verdict: str = Field(
+        description="same_customer, no_path, weak_link, policy_split, override, shared_identifier"
+    )
+    summary: str
+    threshold: float
+    path: list[str] = Field(default_factory=list, description="Identifier keys, a to b")
+    links: list[LinkEvidence] = Field(default_factory=list, description="Along the path")
+    weakest_link: LinkEvidence | None = None
+    counterfactual: Counterfactual | None = None
+    split: PolicySplitExplanation | None = None
+    shared_identifiers: list[ExplainedIdentifier] = Field(default_factory=list)

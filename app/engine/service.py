@@ -31,6 +31,7 @@ from graph_models.customers import (
     CustomerHistory,
     CustomerLineage,
     CustomerProfile,
+    Explanation,
     HistoryEvent,
     IdentifierView,
     LineageLink,
@@ -65,6 +66,8 @@ class IdentityStore(Protocol):
     def resolve_customer(self, customer_id: str) -> dict[str, Any] | None: ...
 
     def all_overrides(self) -> list[dict[str, Any]]: ...
+
+    def in_read_transaction(self, work: Callable[[Any], T]) -> T: ...
 
     def get_override(self, override_id: str) -> dict[str, Any] | None: ...
 
@@ -210,15 +213,16 @@ class IdentityService:
             regions_rewritten=0 if dry_run else len(regions),
         )
 
-    def parse_ref(self, ref: str, field: str) -> str:
-        """``kind:value`` -> the normalised identifier key; errors name ``field``."""
+    def parse_ref(self, ref: str, field: str, where: str = "body") -> str:
+        """``kind:value`` -> the normalised identifier key; errors name ``[where, field]``."""
         kind, sep, value = ref.partition(":")
+        loc = [where, field]
         if not sep or not kind or not value:
             raise InvalidInputError(
                 f"{field} must look like kind:value",
                 [
                     {
-                        "loc": [field],
+                        "loc": loc,
                         "msg": "expected kind:value, e.g. email:jane@example.com",
                         "type": "value_error",
                     }
@@ -228,8 +232,16 @@ class IdentityService:
             return self.identifier_key(kind, value)
         except InvalidIdentifierError as exc:
             raise InvalidInputError(
-                exc.message, [{"loc": [field], "msg": exc.message, "type": "invalid_identifier"}]
+                exc.message, [{"loc": loc, "msg": exc.message, "type": "invalid_identifier"}]
             ) from None
+
+    def explain(self, a: str, b: str) -> Explanation:
+        """Why ``a`` and ``b`` (``kind:value``, normalised as lookups) are or are not one
+        customer, from the stored evidence."""
+        from app.engine.explain import Explainer
+
+        key_a, key_b = self.parse_ref(a, "a", "query"), self.parse_ref(b, "b", "query")
+        return Explainer(self.store, self.resolver.config).explain(key_a, key_b)
 
     def add_override(self, request: OverrideRequest) -> Override:
         """Store an analyst's same/different decision and apply it at once."""

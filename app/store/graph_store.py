@@ -42,6 +42,11 @@ class GraphStore:
         with self.driver.session(database=self.database) as session:
             return session.execute_write(lambda tx: work(Neo4jUnit(tx)))
 
+    def in_read_transaction(self, work: Callable[[Neo4jUnit], T]) -> T:
+        """Run ``work`` in one managed read transaction (routed to a reader)."""
+        with self.driver.session(database=self.database) as session:
+            return session.execute_read(lambda tx: work(Neo4jUnit(tx)))
+
     def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
             return [_native(r.data()) for r in tx.run(catalog.query(name), **params)]

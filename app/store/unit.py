@@ -144,6 +144,19 @@ class Neo4jUnit:
         rows = self._run("override_between", a=a, b=b) or self._run("override_between", a=b, b=a)
         return rows[0].data() if rows else None
 
+    def identifier(self, key: str) -> dict[str, Any] | None:
+        rows = self._run("lookup_identifier", key=key)
+        return rows[0].data() if rows else None
+
+    def link_evidence(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+        rows = self._run("link_evidence", pairs=[list(p) for p in pairs])
+        return [{k: _native(v) for k, v in r.data().items()} for r in rows]
+
+    def path(self, a: str, b: str, avoid_shared: bool) -> dict[str, Any] | None:
+        name = "path_avoiding_shared" if avoid_shared else "path_any"
+        rows = self._run(name, a=a, b=b)
+        return rows[0].data() if rows else None
+
     def clear_membership(self, keys: Sequence[str], now: str) -> None:
         self._run("clear_membership", keys=list(keys), now=now)
 

@@ -98,7 +98,7 @@ def test_bad_override_requests(client) -> None:
     post(client, record("crm", "1", ("email", "e@x.com"), ("phone", "4155550104")))
     base = {"decision": "same", "reason": "r", "actor": "x"}
     bad = client.post("/v1/overrides", json={**base, "a": "e@x.com", "b": "email:e@x.com"})
-    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["a"]
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "a"]
     missing = client.post(
         "/v1/overrides", json={**base, "a": "email:e@x.com", "b": "email:z@x.com"}
     )
