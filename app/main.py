@@ -11,7 +11,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
-from app.api.routes import customers, explain, health, lookup, overrides, records
+from app.api.routes import (
+    customers,
+    explain,
+    health,
+    identifiers,
+    lookup,
+    overrides,
+    records,
+)
 from app.core.config import Settings, get_settings
 from app.core.errors import IdgraphError, InvalidInputError
 from app.core.security import ApiKeys
@@ -64,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(customers.router, prefix="/v1")
     app.include_router(overrides.router, prefix="/v1")
     app.include_router(explain.router, prefix="/v1")
+    app.include_router(identifiers.router, prefix="/v1")
 
     @app.exception_handler(InvalidInputError)
     async def _invalid(_: Request, exc: InvalidInputError) -> JSONResponse:

@@ -17,6 +17,7 @@ class ChangeType(StrEnum):
     RETIRED = "retired"  # no identifier left (records replaced)
     OVERRIDE = "override"  # an analyst's same/different decision was applied
     OVERRIDE_REMOVED = "override_removed"
+    ERASED = "erased"  # identifiers erased on request; the event holds no personal data
 
 
 class Change(BaseModel):
@@ -226,3 +227,15 @@ class Explanation(BaseModel):
     counterfactual: Counterfactual | None = None
     split: PolicySplitExplanation | None = None
     shared_identifiers: list[ExplainedIdentifier] = Field(default_factory=list)
+
+
+class ErasureReport(BaseModel):
+    """What an erasure removed; holds no personal data (keyed hashes only)."""
+
+    subject: str = Field(description="Keyed hash of what was asked to be erased")
+    identifiers_erased: int
+    records_scrubbed: int
+    records_deleted: int
+    suppressed: bool
+    customers_affected: list[str]
+    changes: list[Change] = Field(default_factory=list)

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     neo4j_pagecache: str = "4g"
     neo4j_start_timeout: float = 180.0
 
+    # --- erasure
+    #: Keep erased identifiers from being linked again (by keyed hash).
+    erasure_suppression: bool = True
+    #: Key of the keyed hash standing in for erased identifiers; when unset a random key
+    #: is created once and kept in the graph (set it to keep it out of the database).
+    erasure_key: str | None = Field(default=None, repr=False)
+
     # --- resolution
     default_region: str = "US"
     extra_kinds: list[str] = Field(default_factory=list)

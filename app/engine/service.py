@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -15,7 +18,7 @@ from app.core.errors import (
     NotFoundError,
 )
 from app.engine.clustering import KindPolicy
-from app.engine.normalize import Normaliser
+from app.engine.normalize import Normaliser, content_hash
 from app.engine.ports import ResolutionUnit
 from app.engine.recluster import ReclusterReport, differing_regions, partition_graph
 from app.engine.resolver import (
@@ -31,6 +34,7 @@ from graph_models.customers import (
     CustomerHistory,
     CustomerLineage,
     CustomerProfile,
+    ErasureReport,
     Explanation,
     HistoryEvent,
     IdentifierView,
@@ -43,7 +47,7 @@ from graph_models.customers import (
     OverrideRequest,
     RecordResult,
 )
-from graph_models.identifiers import identifier_key
+from graph_models.identifiers import Identifier, identifier_key
 from graph_models.records import NormalisedRecord, SourceRecord
 
 T = TypeVar("T")
@@ -152,9 +156,131 @@ class IdentityService:
         if not normalised:
             return []
         now = datetime.now(UTC)
-        return self.store.in_write_transaction(
-            lambda unit: self.resolver.ingest(unit, normalised, now)
-        )
+
+        def work(unit: ResolutionUnit) -> list[RecordResult]:
+            return self.resolver.ingest(unit, self._without_suppressed(unit, normalised), now)
+
+        return self.store.in_write_transaction(work)
+
+    # ------------------------------------------------------------------ erasure
+    def _secret(self, unit: ResolutionUnit) -> bytes:
+        if self.settings.erasure_key:
+            return self.settings.erasure_key.encode()
+        return unit.erasure_secret(secrets.token_hex(32)).encode()
+
+    @staticmethod
+    def keyed_hash(secret: bytes, key: str) -> str:
+        """The keyed hash (HMAC-SHA256) that stands in for an erased identifier key."""
+        return hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()
+
+    def _without_suppressed(
+        self, unit: ResolutionUnit, records: list[NormalisedRecord]
+    ) -> list[NormalisedRecord]:
+        """Drop erased-and-suppressed identifiers from incoming records."""
+        if not self.settings.erasure_suppression or not unit.any_suppressed():
+            return records
+        secret = self._secret(unit)
+        hashed = {i.key: self.keyed_hash(secret, i.key) for r in records for i in r.identifiers}
+        blocked = unit.suppressed_among(sorted(set(hashed.values())))
+        if not blocked:
+            return records
+        kept = []
+        for record in records:
+            identifiers = tuple(i for i in record.identifiers if hashed[i.key] not in blocked)
+            if len(identifiers) != len(record.identifiers):
+                record = record.model_copy(
+                    update={
+                        "identifiers": identifiers,
+                        "content_hash": content_hash(
+                            record.observed_at.isoformat(), identifiers, record.attributes
+                        ),
+                    }
+                )
+            kept.append(record)
+        return kept
+
+    def erase_identifier(self, kind: str, value: str) -> ErasureReport:
+        """Erase one identifier (normalised as in lookups) and the evidence built from it."""
+        key = self.identifier_key(kind, value)
+        return self._erase(lambda unit: [key] if unit.customers_of([key]) else None, key)
+
+    def erase_customer(self, customer_id: str) -> ErasureReport:
+        """Erase every identifier of a customer (a merged-away id erases its survivor)."""
+
+        def members(unit: ResolutionUnit) -> list[str] | None:
+            found = unit.customer_members_of(customer_id)
+            return found[1] if found else None
+
+        return self._erase(members, customer_id)
+
+    def _erase(
+        self, select: Callable[[ResolutionUnit], list[str] | None], subject: str
+    ) -> ErasureReport:
+        now = datetime.now(UTC)
+
+        def work(unit: ResolutionUnit) -> ErasureReport:
+            keys = select(unit)
+            if keys is None:
+                raise NotFoundError(f"nothing to erase: {subject} is not in the graph")
+            secret = self._secret(unit)
+            hashes = {k: self.keyed_hash(secret, k) for k in keys}
+            before = {c for c, _ in unit.customers_of(keys).values() if c}
+            unit.delete_overrides_of(keys)
+            erased = set(keys)
+            scrubbed = []
+            for row in unit.records_observing(keys):
+                remaining = tuple(
+                    Identifier(kind=i["kind"], value=i["value"])
+                    for i in sorted(row["identifiers"], key=lambda i: i["key"])
+                    if i["key"] not in erased
+                )
+                scrubbed.append(
+                    NormalisedRecord(
+                        source=row["source"],
+                        record_id=row["record_id"],
+                        observed_at=row["observed_at"],
+                        identifiers=remaining,
+                        attributes={},
+                        content_hash=content_hash(row["observed_at"].isoformat(), remaining, {}),
+                    )
+                )
+            results = self.resolver.ingest(unit, scrubbed, now) if scrubbed else []
+            empty = [r.key for r in scrubbed if not r.identifiers]
+            if empty:
+                unit.delete_empty_records(empty)
+            unit.scrub_text([(k, f"[erased {h[:16]}]") for k, h in sorted(hashes.items())])
+            if self.settings.erasure_suppression:
+                unit.suppress(sorted(hashes.values()), now.isoformat())
+            subject_hash = self.keyed_hash(secret, subject)
+            event = Change(
+                type=ChangeType.ERASED,
+                customer_id=sorted(before)[0] if before else "",
+                before=sorted(before),
+                after=[],
+                reason=f"erased {len(keys)} identifier(s) on request (subject "
+                f"{subject_hash[:16]}); suppression "
+                f"{'on' if self.settings.erasure_suppression else 'off'}",
+            )
+            if before:
+                unit.create_events(
+                    [{"event_id": new_event_id(), **event.model_dump(mode="json")}],
+                    now.isoformat(),
+                )
+            changes = {c.model_dump_json(): c for r in results for c in r.changes}
+            for change in changes.values():
+                for key, digest in hashes.items():
+                    change.reason = change.reason.replace(key, f"[erased {digest[:16]}]")
+            return ErasureReport(
+                subject=subject_hash,
+                identifiers_erased=len(keys),
+                records_scrubbed=len(scrubbed) - len(empty),
+                records_deleted=len(empty),
+                suppressed=self.settings.erasure_suppression,
+                customers_affected=sorted(before),
+                changes=[*changes.values(), event],
+            )
+
+        return self.store.in_write_transaction(work)
 
     def recluster(
         self, dry_run: bool = False, progress: Callable[[str], None] | None = None

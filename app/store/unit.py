@@ -157,6 +157,35 @@ class Neo4jUnit:
         rows = self._run(name, a=a, b=b)
         return rows[0].data() if rows else None
 
+    def erasure_secret(self, candidate: str) -> str:
+        return str(self._run("erasure_secret", candidate=candidate)[0]["value"])
+
+    def records_observing(self, keys: Sequence[str]) -> list[dict[str, Any]]:
+        rows = self._run("records_observing", keys=list(keys))
+        return [{k: _native(v) for k, v in r.data().items()} for r in rows]
+
+    def delete_overrides_of(self, keys: Sequence[str]) -> None:
+        self._run("delete_overrides_of", keys=list(keys))
+
+    def delete_empty_records(self, keys: Sequence[str]) -> None:
+        self._run("delete_empty_records", keys=list(keys))
+
+    def scrub_text(self, pairs: Sequence[tuple[str, str]]) -> None:
+        self._run("scrub_text", pairs=[list(p) for p in pairs])
+
+    def suppress(self, hashes: Sequence[str], now: str) -> None:
+        self._run("suppress", hashes=list(hashes), now=now)
+
+    def any_suppressed(self) -> bool:
+        return bool(self._run("any_suppressed")[0]["n"])
+
+    def suppressed_among(self, hashes: Sequence[str]) -> set[str]:
+        return {r["hash"] for r in self._run("suppressed_among", hashes=list(hashes))}
+
+    def customer_members_of(self, customer_id: str) -> tuple[str, list[str]] | None:
+        rows = self._run("customer_members_of", customer_id=customer_id)
+        return (rows[0]["current_id"], list(rows[0]["members"])) if rows else None
+
     def clear_membership(self, keys: Sequence[str], now: str) -> None:
         self._run("clear_membership", keys=list(keys), now=now)
 

@@ -7,8 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import ReaderDep, ReadsDep, ServiceDep
-from graph_models.customers import CustomerHistory, CustomerLineage, CustomerProfile
+from app.api.deps import AdminDep, ReaderDep, ReadsDep, ServiceDep
+from graph_models.customers import (
+    CustomerHistory,
+    CustomerLineage,
+    CustomerProfile,
+    ErasureReport,
+)
 
 router = APIRouter(tags=["customers"])
 
@@ -72,3 +77,15 @@ def get_lineage(
 ) -> CustomerLineage:
     """Records grouped by source in time order, and links with their evidence; paged."""
     return reads.lineage(customer_id, offset, limit)
+
+
+@router.delete(
+    "/customers/{customer_id}",
+    response_model=ErasureReport,
+    summary="Erase a person: every identifier of this customer and the evidence from them",
+    responses=_404,
+)
+def erase_customer(customer_id: str, _: AdminDep, service: ServiceDep) -> ErasureReport:
+    """Removes the identifiers, the personal data of their records and the links built from
+    them; what remains is re-evaluated; history keeps an entry with a keyed hash only."""
+    return service.erase_customer(customer_id)

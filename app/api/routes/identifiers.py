@@ -1,0 +1,21 @@
+"""``DELETE /v1/identifiers/{kind}/{value}``: erase one identifier."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.api.deps import AdminDep, ServiceDep
+from graph_models.customers import ErasureReport
+
+router = APIRouter(tags=["erasure"])
+
+
+@router.delete(
+    "/identifiers/{kind}/{value:path}",
+    response_model=ErasureReport,
+    summary="Erase one identifier and the evidence built from it",
+    responses={404: {"description": "The identifier is not in the graph"}},
+)
+def erase_identifier(kind: str, value: str, _: AdminDep, service: ServiceDep) -> ErasureReport:
+    """The value is normalised as in lookups (accounts as ``web/u-123``)."""
+    return service.erase_identifier(kind, value)

@@ -1,0 +1,8 @@
+// The records that observed any of the given identifiers, with everything they observed.
+// Parameters: $keys (list of identifier keys)
+// Returns: key, source, record_id, observed_at, identifiers (list of {key, kind, value})
+UNWIND $keys AS k
+MATCH (:Identifier {key: k})<-[:OBSERVED]-(r:Record)
+WITH DISTINCT r
+RETURN r.key AS key, r.source AS source, r.record_id AS record_id, r.observed_at AS observed_at,
+       [(r)-[:OBSERVED]->(i:Identifier) | i {.key, .kind, .value}] AS identifiers
