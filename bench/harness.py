@@ -54,18 +54,26 @@ def bench_settings() -> Settings:
     )
 
 
+def neo4j_pid(settings: Settings) -> int | None:
+    """The local server's pid (None for an external Neo4j)."""
+    return None if settings.external_neo4j else LocalNeo4j(settings).pid()
+
+
 @contextlib.contextmanager
 def neo4j_server(settings: Settings, keep_running: bool = False) -> Iterator[Driver]:
     """Start the bench's local Neo4j (unless external), yield a driver, stop it at the end."""
     server = None if settings.external_neo4j else LocalNeo4j(settings)
-    if server is not None:
-        server.start()
-    driver = create_driver(settings)
     try:
-        driver.verify_connectivity()
-        yield driver
+        if server is not None:
+            server.start()
+        driver = create_driver(settings)
+        try:
+            driver.verify_connectivity()
+            yield driver
+        finally:
+            driver.close()
     finally:
-        driver.close()
+        # Also when starting failed half-way: a server that never answered still runs.
         if server is not None and not keep_running:
             server.stop()
 
@@ -144,6 +152,7 @@ class Api:
     base_url: str
     writer_key: str
     reader_key: str
+    pid: int
 
     def client(self, role: str = "reader", timeout: float = 30.0) -> httpx.Client:
         """A persistent client that authenticates as ``reader`` or ``writer``."""
@@ -206,8 +215,8 @@ def api_server(
         "--log-level",
         "warning",
     ]
-    api = Api(f"http://{host}:{port}", secrets.token_urlsafe(24), secrets.token_urlsafe(24))
-    keys = ",".join([_key_entry(api.writer_key, "writer"), _key_entry(api.reader_key, "reader")])
+    writer_key, reader_key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    keys = ",".join([_key_entry(writer_key, "writer"), _key_entry(reader_key, "reader")])
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
             cmd,
@@ -218,6 +227,7 @@ def api_server(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+    api = Api(f"http://{host}:{port}", writer_key, reader_key, proc.pid)
     try:
         _wait_ready(proc, api.base_url, ready_timeout, log_path)
         _check_keys(api)
@@ -277,3 +287,41 @@ def _tail(path: Path, lines: int = 30) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux ``/proc``), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds used by the bench itself, the API and Neo4j between two points.
+
+    On a small machine the three share the cores; this says where the time went.
+    """
+
+    def __init__(self, api_pid: int, neo4j_pid: int | None) -> None:
+        self.pids = {"api": api_pid, "neo4j": neo4j_pid}
+        self._start: dict[str, float | None] = {}
+
+    def start(self) -> None:
+        self._start = self._now()
+
+    def _now(self) -> dict[str, float | None]:
+        now: dict[str, float | None] = {"bench": time.process_time()}
+        for name, pid in self.pids.items():
+            now[name] = _cpu_seconds(pid) if pid is not None else None
+        return now
+
+    def used(self) -> dict[str, float | None]:
+        """CPU seconds per process since :meth:`start` (None where unknown)."""
+        now = self._now()
+        used: dict[str, float | None] = {}
+        for name, value in now.items():
+            before = self._start.get(name)
+            used[name] = None if value is None or before is None else round(value - before, 2)
+        return used

@@ -35,7 +35,7 @@ from app.core.config import Settings
 from app.engine.resolver import ResolutionConfig
 from app.sampledata.generator import Record
 from bench import background
-from bench.harness import Api, checkpoint, identifier_count, reset_graph
+from bench.harness import Api, CpuMeter, checkpoint, identifier_count, reset_graph
 from bench.ingest import POST_TIMEOUT, post_batch
 
 #: Measured mean distinct identifiers per person (generator docstring: ~19.3), with margin.
@@ -61,6 +61,7 @@ class PhaseFigures:
     batch_records: list[int]
     batch_seconds: list[float]
     median_seconds: float
+    cpu_seconds: dict[str, float | None] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
 
@@ -110,6 +111,7 @@ def run_incremental(
     batches: int = 5,
     batch_size: int = 1000,
     seed: int = 11,
+    meter: CpuMeter | None = None,
 ) -> IncrementalFigures:
     """Measure ``batches`` fresh batches on a background of each size in ``sizes``.
 
@@ -122,6 +124,7 @@ def run_incremental(
         batches: measured batches per size (K).
         batch_size: records per measured batch (at most; batches hold whole people).
         seed: the population's generator seed.
+        meter: measures CPU per process during the measured batches, if given.
     """
     database = settings.neo4j_database
     config = engine_config(settings)
@@ -174,6 +177,8 @@ def run_incremental(
             warmup_seconds, _ = _timed_post(client, phase_warmup)
             seconds: list[float] = []
             errors: list[str] = []
+            if meter is not None:
+                meter.start()
             for index, batch in enumerate(measured):
                 elapsed, problem = _timed_post(client, batch)
                 seconds.append(elapsed)
@@ -183,6 +188,7 @@ def run_incremental(
                     f"    batch {index + 1}/{len(measured)}: {len(batch)} records in "
                     f"{elapsed:.3f} s" + (f" [red]{problem}[/]" if problem else "")
                 )
+            cpu = meter.used() if meter is not None else {}
             if not differences and not phases:
                 sample_bulk = [r.key for r in graph.records[:300]]
                 sample_engine = [f"{r['source']}|{r['record_id']}" for b in measured for r in b]
@@ -204,6 +210,7 @@ def run_incremental(
                     batch_records=[len(b) for b in measured],
                     batch_seconds=seconds,
                     median_seconds=statistics.median(seconds),
+                    cpu_seconds=cpu,
                     errors=errors,
                 )
             )

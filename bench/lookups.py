@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from bench.harness import Api
+from bench.harness import Api, CpuMeter
 from graph_models.identifiers import split_identifier_key
 
 LOOKUP_TIMEOUT = 10.0
@@ -80,7 +80,8 @@ def run_lookups(
     rate: float,
     seconds: float,
     threads: int = 32,
-    warmup: int = 50,
+    warmup: int = 200,
+    meter: CpuMeter | None = None,
 ) -> LookupFigures:
     """Send ``rate * seconds`` lookups at ``rate`` per second and measure each one.
 
@@ -92,6 +93,7 @@ def run_lookups(
         threads: size of the pool; enough that the pool never holds a request back
             unless the server is slower than ``threads / rate`` per request.
         warmup: requests sent (one at a time, unmeasured) before the run.
+        meter: started after the warm-up, so its figures cover the run only.
     """
     local = threading.local()
     clients: list[httpx.Client] = []
@@ -125,6 +127,8 @@ def run_lookups(
                 pool.submit(one, targets[i], time.perf_counter()).result()
             futures: list[Future[tuple[float, float, str | None]]] = []
             late = 0
+            if meter is not None:
+                meter.start()
             t0 = time.perf_counter() + 0.05
             for i in range(n):
                 due = t0 + i / rate
