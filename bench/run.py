@@ -191,6 +191,12 @@ def run_steps(
             graph, generated.truth, generated.shared, generated.household_devices
         )
         results["accuracy"] = measured.as_dict()
+        if graph and measured.truth_identifiers_missing > len(generated.truth) // 2:
+            console.print(
+                f"[yellow]{measured.truth_identifiers_missing:,} of {len(generated.truth):,} "
+                "truth identifiers are not in the graph: it holds other data (the incremental "
+                "step wipes it); run ingest with the same --records and --seed first[/]"
+            )
         s = measured.scores
         console.print(
             f"precision {s.precision:.4f}, recall {s.recall:.4f}, F1 {s.f1:.4f}; "
