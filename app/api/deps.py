@@ -23,15 +23,25 @@ def get_store(request: Request) -> GraphStore:
     driver = request.app.state.driver
     if driver is None:
         raise StoreUnavailableError(f"Neo4j is not configured: {request.app.state.startup_error}")
-    return GraphStore(driver, request.app.state.settings.neo4j_database)
+    store: GraphStore | None = getattr(request.app.state, "store", None)
+    if store is None:
+        store = request.app.state.store = GraphStore(
+            driver, request.app.state.settings.neo4j_database
+        )
+    return store
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 
 
-def get_service(store: StoreDep, settings: SettingsDep) -> IdentityService:
-    return IdentityService(store, settings)
+def get_service(request: Request, store: StoreDep, settings: SettingsDep) -> IdentityService:
+    # Stateless and cheap to share: built once per process, not per request.
+    service: IdentityService | None = getattr(request.app.state, "service", None)
+    if service is None:
+        service = IdentityService(store, settings)
+        request.app.state.service = service
+    return service
 
 
 ServiceDep = Annotated[IdentityService, Depends(get_service)]
