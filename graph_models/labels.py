@@ -14,6 +14,9 @@ class NodeLabel(StrEnum):
     RECORD = "Record"
     CUSTOMER = "Customer"
     EVENT = "CustomerEvent"
+    OVERRIDE = "Override"
+    SUPPRESSED = "Suppressed"
+    SECRET = "Secret"
 
 
 class RelType(StrEnum):
@@ -24,3 +27,5 @@ class RelType(StrEnum):
     BELONGS_TO = "BELONGS_TO"  # (:Identifier)-[:BELONGS_TO]->(:Customer): membership
     ABOUT = "ABOUT"  # (:CustomerEvent)-[:ABOUT]->(:Customer): history
     MERGED_INTO = "MERGED_INTO"  # (:Customer)-[:MERGED_INTO]->(:Customer): retired id -> survivor
+    WAS_MEMBER = "WAS_MEMBER"  # (:Identifier)-[:WAS_MEMBER]->(:Customer): past membership
+    CONCERNS = "CONCERNS"  # (:Override)-[:CONCERNS]->(:Identifier)
