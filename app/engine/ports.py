@@ -66,6 +66,10 @@ class ResolutionUnit(Protocol):
 
     def lock_customers(self, ids: Sequence[str]) -> None: ...
 
+    def lock_customers_of(self, keys: Sequence[str]) -> None:
+        """Lock the customers of ``keys`` in id order (before the batch writes anything)."""
+        ...
+
     def expand(
         self, keys: Sequence[str], threshold: float
     ) -> list[tuple[str, bool, str | None, float | None, list[tuple[str, float]]]]:

@@ -215,6 +215,7 @@ class Resolver:
             for pair in _pairs(ident_keys):
                 added[pair].add(record.key)
 
+        unit.lock_customers_of(sorted({i.key for r in to_write for i in r.identifiers} | refresh))
         if replaced:
             unit.delete_observations(replaced)
         created = self._write_records(unit, to_write)

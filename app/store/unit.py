@@ -90,6 +90,9 @@ class Neo4jUnit:
         rows = self._run("customer_members", keys=list(keys))
         return {r["customer_id"]: (_native(r["created_at"]), set(r["members"])) for r in rows}
 
+    def lock_customers_of(self, keys: Sequence[str]) -> None:
+        self._run("lock_customers_of", keys=list(keys))
+
     def lock_customers(self, ids: Sequence[str]) -> None:
         self._run("lock_customers", ids=sorted(ids))
 
