@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ChangeType(StrEnum):
@@ -64,6 +64,28 @@ class Membership(BaseModel):
 
 
 class LookupResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "C-3f9a2b7c1d4e5f60",
+                    "confidence": 0.9,
+                    "identifier": {"kind": "email", "value": "jane.doe@example.com"},
+                    "shared": False,
+                    "shared_reason": None,
+                },
+                {
+                    "customer_id": None,
+                    "confidence": None,
+                    "identifier": {"kind": "phone", "value": "+14159000000"},
+                    "shared": True,
+                    "shared_reason": "linked to 212 distinct phone identifiers of otherwise "
+                    "separate people; a phone may be linked to at most 5",
+                },
+            ]
+        }
+    )
+
     customer_id: str | None
     confidence: float | None
     identifier: IdentifierView
@@ -110,6 +132,32 @@ class HistoryEvent(BaseModel):
 
 
 class CustomerHistory(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "C-00aa11bb22cc33dd",
+                    "current_id": "C-3f9a2b7c1d4e5f60",
+                    "current_status": "active",
+                    "events": [
+                        {
+                            "at": "2026-11-01T12:00:00Z",
+                            "type": "merged",
+                            "customer_id": "C-3f9a2b7c1d4e5f60",
+                            "before": ["C-3f9a2b7c1d4e5f60", "C-00aa11bb22cc33dd"],
+                            "after": ["C-3f9a2b7c1d4e5f60"],
+                            "reason": "cookie:ck-81 is now linked to email:jane@example.com "
+                            "(match probability 0.8500)",
+                            "trigger_record": "web|w-9",
+                        }
+                    ],
+                    "offset": 0,
+                    "limit": 100,
+                }
+            ]
+        }
+    )
+
     customer_id: str
     current_id: str = Field(description="The id the asked customer lives on as now.")
     current_status: str
@@ -213,6 +261,43 @@ class PolicySplitExplanation(BaseModel):
 class Explanation(BaseModel):
     """Why two identifiers are, or are not, the same customer: the stored evidence."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "a": {"key": "email:jane@example.com", "customer_id": "C-3f9a2b7c1d4e5f60"},
+                    "b": {"key": "cookie:ck-81", "customer_id": "C-3f9a2b7c1d4e5f60"},
+                    "same_customer": True,
+                    "verdict": "same_customer",
+                    "summary": "email:jane@example.com and cookie:ck-81 are customer "
+                    "C-3f9a2b7c1d4e5f60: joined by a path of 2 link(s) whose weakest is "
+                    "phone:+14155550100 -- cookie:ck-81 (p=0.8500). Removing any one of "
+                    "these would separate them: ...",
+                    "threshold": 0.5,
+                    "path": ["email:jane@example.com", "phone:+14155550100", "cookie:ck-81"],
+                    "links": [
+                        {
+                            "a": "email:jane@example.com",
+                            "b": "phone:+14155550100",
+                            "rule": "co_observed",
+                            "records": ["crm|A-1001", "orders|O-77"],
+                            "sources": ["crm", "orders"],
+                            "match_probability": 0.99,
+                            "match_weight": 6.63,
+                        }
+                    ],
+                    "counterfactual": {
+                        "critical_links": [],
+                        "critical_identifiers": ["phone:+14155550100"],
+                        "minimum_cut": [],
+                        "summary": "Removing any one of these would separate them: "
+                        "phone:+14155550100.",
+                    },
+                }
+            ]
+        }
+    )
+
     a: ExplainedIdentifier
     b: ExplainedIdentifier
     same_customer: bool
@@ -231,6 +316,22 @@ class Explanation(BaseModel):
 
 class ErasureReport(BaseModel):
     """What an erasure removed; holds no personal data (keyed hashes only)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subject": "5d41402abc4b2a76b9719d911017c592a1b2c3d4e5f60718293a4b5c6d7e8f9",
+                    "identifiers_erased": 4,
+                    "records_scrubbed": 1,
+                    "records_deleted": 2,
+                    "suppressed": True,
+                    "customers_affected": ["C-3f9a2b7c1d4e5f60"],
+                    "changes": [],
+                }
+            ]
+        }
+    )
 
     subject: str = Field(description="Keyed hash of what was asked to be erased")
     identifiers_erased: int
