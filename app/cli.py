@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -14,6 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.core.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from neo4j import Driver
+
+    from app.engine.service import IdentityService
 from app.core.errors import IdgraphError, InvalidInputError
 from app.provision.neo4j_server import LocalNeo4j
 from graph_models.records import SourceRecord
@@ -88,7 +93,7 @@ def serve(
     )
 
 
-def _service(settings: Settings):  # type: ignore[no-untyped-def]
+def _service(settings: Settings) -> tuple[Driver, IdentityService]:
     from app.engine.service import IdentityService
     from app.store.driver import apply_schema, create_driver
     from app.store.graph_store import GraphStore
@@ -121,7 +126,7 @@ def _read_jsonl(path: Path, errors: list[str]) -> Iterator[SourceRecord]:
                 errors.append(f"line {number}: {fields}")
 
 
-def ingest_file(service, path: Path, batch_size: int) -> tuple[int, list[str]]:  # type: ignore[no-untyped-def]
+def ingest_file(service: IdentityService, path: Path, batch_size: int) -> tuple[int, list[str]]:
     """Ingest a JSONL file in batches with a progress bar; returns (records, problems).
 
     A line that is not a valid record, or a record with an invalid identifier, is skipped

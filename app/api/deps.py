@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -73,7 +74,7 @@ def _authorise(
     return role
 
 
-def require(need: Role):  # type: ignore[no-untyped-def]
+def require(need: Role) -> Callable[..., Role]:
     """A dependency that lets through keys with role ``need`` or higher."""
 
     def check(

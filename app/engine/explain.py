@@ -23,7 +23,7 @@ from typing import Any, Protocol, TypeVar
 import networkx as nx
 
 from app.core.errors import InvalidInputError
-from app.engine.clustering import CannotLink, Clustering, Link, cluster
+from app.engine.clustering import CannotLink, Clustering, Link, PolicySplit, cluster
 from app.engine.resolver import ResolutionConfig, _Scope
 from graph_models.customers import (
     Counterfactual,
@@ -344,7 +344,7 @@ def _strongest_path(graph: nx.Graph, a: str, b: str) -> list[str]:
     return list(nx.shortest_path(graph, a, b, weight="cost"))
 
 
-def _separating_split(clustering: Clustering, a: str, b: str):  # type: ignore[no-untyped-def]
+def _separating_split(clustering: Clustering, a: str, b: str) -> PolicySplit | None:
     for split in clustering.splits:
         left, right = split.parts
         if (a in left and b in right) or (a in right and b in left):
