@@ -82,6 +82,7 @@ def run_lookups(
     threads: int = 32,
     warmup: int = 200,
     meter: CpuMeter | None = None,
+    warmup_seconds: float = 15.0,
 ) -> LookupFigures:
     """Send ``rate * seconds`` lookups at ``rate`` per second and measure each one.
 
@@ -94,6 +95,8 @@ def run_lookups(
             unless the server is slower than ``threads / rate`` per request.
         warmup: requests sent (one at a time, unmeasured) before the run.
         meter: started after the warm-up, so its figures cover the run only.
+        warmup_seconds: then this long at ``rate``, unmeasured, so the server's JIT and
+            pools reach the steady state the measured run reports.
     """
     local = threading.local()
     clients: list[httpx.Client] = []
@@ -125,6 +128,15 @@ def run_lookups(
             # Warm-up: connections opened, query plans cached, then the clock starts.
             for i in range(min(warmup, len(targets))):
                 pool.submit(one, targets[i], time.perf_counter()).result()
+            start = time.perf_counter()
+            warm: list[Future[tuple[float, float, str | None]]] = []
+            for i in range(int(rate * warmup_seconds)):
+                delay = start + i / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                warm.append(pool.submit(one, targets[-1 - i % len(targets)], start + i / rate))
+            for future in warm:
+                future.result()
             futures: list[Future[tuple[float, float, str | None]]] = []
             late = 0
             if meter is not None:

@@ -45,6 +45,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=2, help="concurrent ingest clients")
     parser.add_argument("--seed", type=int, default=7, help="generator seed")
     parser.add_argument("--lookup-rate", type=float, default=200.0, help="lookups per second")
+    parser.add_argument(
+        "--lookup-warmup-seconds",
+        type=float,
+        default=15.0,
+        help="unmeasured lookups at the same rate before the measured run",
+    )
     parser.add_argument("--lookup-seconds", type=float, help="length of the lookup run (30)")
     parser.add_argument("--lookup-threads", type=int, default=32, help="lookup thread pool")
     parser.add_argument(
@@ -222,6 +228,7 @@ def run_steps(
                 args.lookup_seconds,
                 args.lookup_threads,
                 meter=meter,
+                warmup_seconds=args.lookup_warmup_seconds,
             )
             cpu = meter.used()
         results["lookups"] = {**figures_l.as_dict(), "cpu_seconds": cpu}
