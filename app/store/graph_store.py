@@ -10,20 +10,9 @@ from neo4j.exceptions import ServiceUnavailable, SessionExpired
 
 from app.engine.ports import ResolutionUnit
 from app.store import catalog
-from app.store.unit import Neo4jUnit
+from app.store.unit import Neo4jUnit, native
 
 T = TypeVar("T")
-
-
-def _native(value: Any) -> Any:
-    """Neo4j temporal values -> Python datetimes, recursively through lists and maps."""
-    if hasattr(value, "to_native"):
-        return value.to_native()
-    if isinstance(value, list):
-        return [_native(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _native(v) for k, v in value.items()}
-    return value
 
 
 class GraphStore:
@@ -50,7 +39,7 @@ class GraphStore:
 
     def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
-            return [_native(r.data()) for r in tx.run(catalog.query(name), **params)]
+            return [native(r.data()) for r in tx.run(catalog.query(name), **params)]
 
         with self.driver.session(database=self.database) as session:
             return session.execute_read(work)
@@ -66,7 +55,7 @@ class GraphStore:
                     database=self.database, default_access_mode=READ_ACCESS
                 ) as session:
                     record = session.run(query, key=key).single()
-                return _native(record.data()) if record else None
+                return native(record.data()) if record else None
             except (ServiceUnavailable, SessionExpired):
                 if attempt == 2:
                     raise

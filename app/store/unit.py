@@ -11,8 +11,15 @@ from neo4j import ManagedTransaction
 from app.store import catalog
 
 
-def _native(value: Any) -> Any:
-    return value.to_native() if hasattr(value, "to_native") else value
+def native(value: Any) -> Any:
+    """Neo4j temporal values -> Python datetimes, recursively through lists and maps."""
+    if hasattr(value, "to_native"):
+        return value.to_native()
+    if isinstance(value, list):
+        return [native(v) for v in value]
+    if isinstance(value, dict):
+        return {k: native(v) for k, v in value.items()}
+    return value
 
 
 class Neo4jUnit:
@@ -52,15 +59,15 @@ class Neo4jUnit:
         return {
             (r["a"], r["b"]): (
                 list(r["records"]),
-                _native(r["first_seen"]),
-                _native(r["last_seen"]),
+                native(r["first_seen"]),
+                native(r["last_seen"]),
             )
             for r in rows
         }
 
     def record_times(self, keys: Sequence[str]) -> dict[str, datetime]:
         rows = self._run("record_times", keys=list(keys))
-        return {r["key"]: _native(r["observed_at"]) for r in rows}
+        return {r["key"]: native(r["observed_at"]) for r in rows}
 
     def upsert_links(self, rows: Sequence[dict[str, Any]]) -> None:
         self._run("upsert_links", rows=list(rows))
@@ -88,7 +95,7 @@ class Neo4jUnit:
 
     def customer_members(self, keys: Sequence[str]) -> dict[str, tuple[datetime, set[str]]]:
         rows = self._run("customer_members", keys=list(keys))
-        return {r["customer_id"]: (_native(r["created_at"]), set(r["members"])) for r in rows}
+        return {r["customer_id"]: (native(r["created_at"]), set(r["members"])) for r in rows}
 
     def lock_customers_of(self, keys: Sequence[str]) -> None:
         self._run("lock_customers_of", keys=list(keys))
@@ -118,7 +125,7 @@ class Neo4jUnit:
         return [
             (
                 r["customer_id"],
-                _native(r["created_at"]),
+                native(r["created_at"]),
                 [
                     (key, bool(shared), membership, [(b, p) for b, p in links])
                     for key, shared, membership, links in r["members"]
@@ -131,17 +138,14 @@ class Neo4jUnit:
         return bool(self._run("any_overrides")[0]["n"])
 
     def overrides_of(self, keys: Sequence[str]) -> list[dict[str, Any]]:
-        return [
-            {k: _native(v) for k, v in r.data().items()}
-            for r in self._run("overrides_of", keys=list(keys))
-        ]
+        return [native(r.data()) for r in self._run("overrides_of", keys=list(keys))]
 
     def create_override(self, row: dict[str, Any], now: str) -> None:
         self._run("create_override", now=now, **row)
 
     def delete_override(self, override_id: str) -> dict[str, Any] | None:
         rows = self._run("delete_override", override_id=override_id)
-        return {k: _native(v) for k, v in rows[0].data().items()} if rows else None
+        return native(rows[0].data()) if rows else None
 
     def override_between(self, a: str, b: str) -> dict[str, Any] | None:
         rows = self._run("override_between", a=a, b=b) or self._run("override_between", a=b, b=a)
@@ -153,7 +157,7 @@ class Neo4jUnit:
 
     def link_evidence(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
         rows = self._run("link_evidence", pairs=[list(p) for p in pairs])
-        return [{k: _native(v) for k, v in r.data().items()} for r in rows]
+        return [native(r.data()) for r in rows]
 
     def path(self, a: str, b: str, avoid_shared: bool) -> dict[str, Any] | None:
         name = "path_avoiding_shared" if avoid_shared else "path_any"
@@ -165,7 +169,7 @@ class Neo4jUnit:
 
     def records_observing(self, keys: Sequence[str]) -> list[dict[str, Any]]:
         rows = self._run("records_observing", keys=list(keys))
-        return [{k: _native(v) for k, v in r.data().items()} for r in rows]
+        return [native(r.data()) for r in rows]
 
     def delete_overrides_of(self, keys: Sequence[str]) -> None:
         self._run("delete_overrides_of", keys=list(keys))
