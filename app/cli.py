@@ -26,6 +26,8 @@ from graph_models.records import SourceRecord
 app = typer.Typer(help="idgraph: customer identity resolution on Neo4j.", no_args_is_help=True)
 neo4j_app = typer.Typer(help="The local Neo4j server (not used when NEO4J_URI is set).")
 app.add_typer(neo4j_app, name="neo4j")
+model_app = typer.Typer(help="The match model that scores look-alike records.")
+app.add_typer(model_app, name="model")
 console = Console()
 
 
@@ -216,6 +218,105 @@ def recluster(
     finally:
         driver.close()
     console.print_json(json.dumps(report.__dict__))
+
+
+def _print_model(model: Any, pairs: int | None = None) -> None:
+    from rich.table import Table
+
+    title = f"match model {model.version} ({model.method}), prior {model.prior:.4g}"
+    if pairs is not None:
+        title += f", fitted on {pairs} candidate pairs"
+    table = Table(title=title)
+    for column in ("field", "level", "m", "u", "bayes factor"):
+        table.add_column(column, justify="left" if column in ("field", "level") else "right")
+    for row in model.describe():
+        table.add_row(
+            str(row["field"]),
+            str(row["label"]),
+            f"{row['m']:.4f}",
+            f"{row['u']:.4f}",
+            f"{row['bayes_factor']:.3g}",
+        )
+    console.print(table)
+
+
+@model_app.command("fit")
+def model_fit(
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="JSON {record key: person id}: count m/u from labelled pairs instead of EM.",
+        ),
+    ] = None,
+    rematch_after: Annotated[
+        bool, typer.Option("--rematch/--no-rematch", help="Re-score stored evidence after.")
+    ] = True,
+) -> None:
+    """Estimate m/u probabilities from the records in the graph (EM) and make them active."""
+    settings = get_settings()
+    driver, service = _service(settings)
+    try:
+        truth: dict[str, str] | None = None
+        if labels is not None:
+            try:
+                truth = {str(k): str(v) for k, v in json.loads(labels.read_text()).items()}
+            except (ValueError, AttributeError) as exc:
+                raise _fail(
+                    f"{labels}: not a JSON object of record key -> person id ({exc})"
+                ) from None
+        known = truth or {}
+
+        def same(a: str, b: str) -> bool:
+            return a in known and known.get(a) == known.get(b)
+
+        with console.status("fitting the match model…"):
+            try:
+                model, pairs = service.fit_model(labels=same if truth is not None else None)
+            except IdgraphError as exc:
+                raise _fail(exc.message) from None
+        _print_model(model, pairs)
+        if rematch_after:
+            _rematch(service)
+    finally:
+        driver.close()
+
+
+@model_app.command("show")
+def model_show() -> None:
+    """Print the active match model (stored, or the built-in default)."""
+    settings = get_settings()
+    driver, service = _service(settings)
+    try:
+        _print_model(service.match_model_now())
+    finally:
+        driver.close()
+
+
+def _rematch(service: IdentityService) -> None:
+    total = service.store.in_read_transaction(lambda unit: unit.count_records())
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("re-match records", total=total)
+        done, changes = service.rematch(progress=lambda n: progress.update(task, completed=n))
+    console.print(f"re-matched {done} records; {len(changes)} customer change(s)")
+
+
+@app.command()
+def rematch() -> None:
+    """Re-score all similarity evidence with the active match model (after changing it)."""
+    settings = get_settings()
+    driver, service = _service(settings)
+    try:
+        _rematch(service)
+    finally:
+        driver.close()
 
 
 @app.command()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,13 +33,49 @@ class Change(BaseModel):
     trigger_record: str | None = Field(default=None, description="source|record_id")
 
 
+class RecordPairEvidence(BaseModel):
+    """Two records that share no identifier but look alike: how each field compared.
+
+    ``comparison`` maps a field (first_name, birth_date, ...) to its comparison level
+    (``exact``, ``jw>=0.92``, ``else`` ...), the raw similarity and the match weight
+    (log2 Bayes factor) it contributed; fields missing on either side are left out.
+    """
+
+    records: list[str]
+    match_probability: float
+    comparison: dict[str, Any] = Field(default_factory=dict)
+
+
+def record_pairs_of(
+    pairs: list[str] | None, probabilities: list[float] | None, comparisons: list[str] | None
+) -> list[RecordPairEvidence]:
+    """The record pairs stored on a SIMILAR link (parallel lists), strongest first."""
+    out = []
+    for text, p, comparison in zip(
+        pairs or [], probabilities or [], comparisons or [], strict=False
+    ):
+        first, _, second = text.partition(" ~ ")
+        parsed = json.loads(comparison) if comparison else {}
+        out.append(
+            RecordPairEvidence(
+                records=[first, second],
+                match_probability=p,
+                comparison=parsed if isinstance(parsed, dict) else {},
+            )
+        )
+    return sorted(out, key=lambda e: (-e.match_probability, e.records))
+
+
 class LinkEvidence(BaseModel):
-    """Evidence carried by a LINKED relationship (or an analyst's override) between two
-    identifiers."""
+    """Evidence carried by a link between two identifiers: LINKED (seen together in
+    records), SIMILAR (their records look alike) or an analyst's override."""
 
     a: str
     b: str
-    rule: str = Field(description="co_observed, or override for a must-link decision")
+    rule: str = Field(
+        description="co_observed (seen together), fellegi_sunter (records look alike), "
+        "or override for a must-link decision"
+    )
     records: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     first_seen: datetime | None = None
@@ -45,6 +83,11 @@ class LinkEvidence(BaseModel):
     match_probability: float
     match_weight: float | None = None
     below_threshold: bool = False
+    record_pairs: list[RecordPairEvidence] = Field(
+        default_factory=list,
+        description="for fellegi_sunter links: each pair of look-alike records and how "
+        "every field compared",
+    )
 
 
 class IdentifierView(BaseModel):
@@ -189,6 +232,7 @@ class LineageLink(BaseModel):
     match_weight: float
     first_seen: datetime
     last_seen: datetime
+    record_pairs: list[RecordPairEvidence] = Field(default_factory=list)
 
 
 class CustomerLineage(BaseModel):

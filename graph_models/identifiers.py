@@ -17,6 +17,11 @@ class BuiltinKind(StrEnum):
     ACCOUNT = "account"
 
 
+#: The reserved kind of the identifier that stands for a record without identifiers
+#: (value: the record key ``source|record_id``); it is matched by attributes only.
+RECORD_KIND = "record"
+
+
 class RawIdentifier(BaseModel):
     """An identifier as a source sent it, before normalisation."""
 

@@ -17,6 +17,8 @@ class NodeLabel(StrEnum):
     OVERRIDE = "Override"
     SUPPRESSED = "Suppressed"
     SECRET = "Secret"
+    BLOCK = "Block"
+    MATCH_MODEL = "MatchModel"
 
 
 class RelType(StrEnum):
@@ -29,3 +31,5 @@ class RelType(StrEnum):
     MERGED_INTO = "MERGED_INTO"  # (:Customer)-[:MERGED_INTO]->(:Customer): retired id -> survivor
     WAS_MEMBER = "WAS_MEMBER"  # (:Identifier)-[:WAS_MEMBER]->(:Customer): past membership
     CONCERNS = "CONCERNS"  # (:Override)-[:CONCERNS]->(:Identifier)
+    SIMILAR = "SIMILAR"  # (:Identifier)-[:SIMILAR]->(:Identifier): look-alike records' anchors
+    IN_BLOCK = "IN_BLOCK"  # (:Record)-[:IN_BLOCK]->(:Block): blocking key of a record

@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     #: JSON, ``{"<kind>": strength}``: base match probability of a co-observation link.
     kind_strength: dict[str, float] | None = None
 
+    # --- probabilistic matching (records compared by their attributes)
+    #: Compare records by name, birth date, address...; off: identifiers only.
+    matching_enabled: bool = True
+    #: A blocking key shared by more records than this yields no candidates.
+    match_max_block: int = Field(default=200, ge=2)
+    #: Record pairs scoring below this are not stored as evidence.
+    match_min_probability: float = Field(default=0.05, gt=0, lt=1)
+
     @property
     def external_neo4j(self) -> bool:
         return self.neo4j_uri is not None

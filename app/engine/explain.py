@@ -31,6 +31,7 @@ from graph_models.customers import (
     Explanation,
     LinkEvidence,
     PolicySplitExplanation,
+    record_pairs_of,
 )
 
 T = TypeVar("T")
@@ -164,7 +165,8 @@ class Explainer:
                 scope.shared[key] = shared
                 scope.old_customer[key] = customer_id
                 for other, p in links:
-                    scope.links[(key, other) if key < other else (other, key)] = p
+                    pair = (key, other) if key < other else (other, key)
+                    scope.links[pair] = max(p, scope.links.get(pair, 0.0))
                     found.add(other)
             if with_overrides:
                 for override in unit.overrides_of(sorted(frontier)):
@@ -189,7 +191,12 @@ class Explainer:
     def _evidence_pairs(
         self, unit: ExplainUnit, pairs: list[tuple[str, str]], scope: _Scope
     ) -> list[LinkEvidence]:
-        rows = {(r["a"], r["b"]): r for r in unit.link_evidence(pairs)} if pairs else {}
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in unit.link_evidence(pairs) if pairs else []:
+            # seen together and look alike: the stronger evidence is the one that counts
+            held = rows.get((r["a"], r["b"]))
+            if held is None or r["match_probability"] > held["match_probability"]:
+                rows[(r["a"], r["b"])] = r
         must = {(m.a, m.b) for m in scope.must_links()}
         out = []
         for x, y in pairs:
@@ -207,6 +214,9 @@ class Explainer:
                         match_probability=row["match_probability"],
                         match_weight=row["match_weight"],
                         below_threshold=row["match_probability"] < self.config.threshold,
+                        record_pairs=record_pairs_of(
+                            row.get("pairs"), row.get("pair_probabilities"), row.get("comparisons")
+                        ),
                     )
                 )
             elif (min(x, y), max(x, y)) in must:

@@ -4,6 +4,9 @@
 - ``phone``: parsed with ``phonenumbers`` (default region configurable) and written in E.164.
 - ``account``: trimmed and scoped to its source (``web/u-123``) unless accounts are global.
 - ``cookie``, ``device`` and configured extra kinds: trimmed.
+- ``record`` is reserved: a record with no identifier but enough attributes to match on
+  gets ``record:<source>|<record_id>`` standing for it. Sources cannot send this kind;
+  lookups can ask for it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from app.core.errors import InvalidIdentifierError, InvalidInputError
-from graph_models.identifiers import BuiltinKind, Identifier
+from app.engine.matching import profile_of
+from graph_models.identifiers import RECORD_KIND, BuiltinKind, Identifier
 from graph_models.records import NormalisedRecord, SourceRecord
 
 
@@ -27,6 +31,9 @@ class Normaliser:
         default_region: ISO country used for phone numbers written without ``+``.
         extra_kinds: identifier kinds beyond the built-in ones (values are trimmed).
         global_accounts: when True, ``account`` values are not scoped to their source.
+        record_identifiers: give a record that carries no identifier but enough
+            attributes to match on a ``record`` identifier (its own key) standing for it,
+            so probabilistic matching can join it to a customer.
     """
 
     def __init__(
@@ -34,10 +41,12 @@ class Normaliser:
         default_region: str = "US",
         extra_kinds: Iterable[str] = (),
         global_accounts: bool = False,
+        record_identifiers: bool = True,
     ) -> None:
         self.default_region = default_region.upper()
         self.kinds = {k.value for k in BuiltinKind} | {k.strip().lower() for k in extra_kinds}
         self.global_accounts = global_accounts
+        self.record_identifiers = record_identifiers
 
     def identifier(self, kind: str, value: str, source: str | None = None) -> Identifier:
         """Normalise one identifier.
@@ -52,6 +61,9 @@ class Normaliser:
             InvalidIdentifierError: unknown kind (``field="kind"``) or a bad value.
         """
         kind = kind.strip().lower()
+        if kind == RECORD_KIND and source is None:
+            # lookups only: the identifier standing for a record is its key
+            return Identifier(kind=kind, value=value.strip())
         if kind not in self.kinds:
             raise InvalidIdentifierError(
                 kind, value, f"unknown kind; known kinds: {sorted(self.kinds)}", field="kind"
@@ -102,8 +114,15 @@ class Normaliser:
             identifiers[ident.key] = ident
         if errors:
             raise InvalidInputError(f"record {record.key} has invalid identifiers", errors)
-        ordered = tuple(identifiers[k] for k in sorted(identifiers))
         attributes = {k: v for k, v in sorted(record.attributes.items()) if v.strip()}
+        if (
+            not identifiers
+            and self.record_identifiers
+            and profile_of(record.key, attributes, ()) is not None
+        ):
+            stand_in = Identifier(kind=RECORD_KIND, value=record.key)
+            identifiers[stand_in.key] = stand_in
+        ordered = tuple(identifiers[k] for k in sorted(identifiers))
         return NormalisedRecord(
             source=record.source,
             record_id=record.record_id,

@@ -16,8 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.engine.clustering import Clustering, Link, cluster
+from app.engine.matching import MatchModel, candidate_pairs
 from app.engine.resolver import ResolutionConfig, Resolver, _Scope
 from app.engine.scoring import link_probability, record_links
+from app.engine.similarity import profile_of_record, record_anchor
 from graph_models.records import NormalisedRecord
 
 
@@ -35,14 +37,18 @@ def partition_graph(
     links: Mapping[tuple[str, str], float],
     config: ResolutionConfig,
     overrides: Iterable[dict[str, Any]] = (),
+    similar: Mapping[tuple[str, str], float] | None = None,
 ) -> GraphPartition:
     """Shared verdicts and customers of a whole graph.
 
     Args:
         kinds: identifier key -> kind, for every identifier.
-        links: ``(a, b)`` with ``a < b`` -> match probability, for every link.
+        links: ``(a, b)`` with ``a < b`` -> match probability, for every LINKED link.
         config: the engine's configuration.
         overrides: analysts' same/different decisions (override_id, a, b, decision, ...).
+        similar: ``(a, b)`` -> match probability of every SIMILAR link. They join
+            customers like LINKED ones (a pair counts with its stronger evidence) but do
+            not count towards the shared rule.
     """
     resolver = Resolver(config)
     neighbour_kinds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -53,9 +59,12 @@ def partition_graph(
         key: resolver.shared_verdict(kind, neighbour_kinds.get(key, {}))[0]
         for key, kind in kinds.items()
     }
+    combined = dict(links)
+    for pair, p in (similar or {}).items():
+        combined[pair] = max(p, combined.get(pair, 0.0))
     joinable = [
         Link(a, b, p)
-        for (a, b), p in links.items()
+        for (a, b), p in combined.items()
         if not shared[a] and not shared[b] and p >= config.threshold
     ]
     scope = _Scope(shared=shared, overrides={o["override_id"]: o for o in overrides})
@@ -73,9 +82,15 @@ def partition_graph(
 
 
 def partition_records(
-    records: Iterable[NormalisedRecord], config: ResolutionConfig | None = None
+    records: Iterable[NormalisedRecord],
+    config: ResolutionConfig | None = None,
+    model: MatchModel | None = None,
 ) -> GraphPartition:
-    """The oracle: what the graph of ``records`` must resolve to (last content per key wins)."""
+    """The oracle: what the graph of ``records`` must resolve to (last content per key wins).
+
+    With a ``model``, similarity evidence is computed the batch way (all candidate pairs of
+    :func:`app.engine.matching.candidate_pairs` at once), which the live path must equal.
+    """
     config = config or ResolutionConfig()
     latest: dict[str, NormalisedRecord] = {}
     for record in records:
@@ -91,7 +106,34 @@ def partition_records(
         (a, b): link_probability(kinds[a], kinds[b], recs, config.scoring)
         for (a, b), recs in evidence.items()
     }
-    return partition_graph(kinds, links, config)
+    similar = similar_links(latest.values(), config, model) if model is not None else {}
+    return partition_graph(kinds, links, config, similar=similar)
+
+
+def similar_links(
+    records: Iterable[NormalisedRecord], config: ResolutionConfig, model: MatchModel
+) -> dict[tuple[str, str], float]:
+    """Anchor pair -> probability of the SIMILAR links a set of records gives."""
+    if not config.matching.enabled:
+        return {}
+    anchors: dict[str, str | None] = {}
+    profiles = []
+    for record in records:
+        anchors[record.key] = record_anchor(i.key for i in record.identifiers)
+        profile = profile_of_record(record)
+        if profile is not None:
+            profiles.append(profile)
+    similar: dict[tuple[str, str], float] = {}
+    for mine, theirs in candidate_pairs(profiles, config.matching.max_block):
+        scored = model.score_pair(mine, theirs)
+        if scored.match_probability < config.matching.min_probability:
+            continue
+        a, b = anchors[mine.key], anchors[theirs.key]
+        if a is None or b is None or a == b:
+            continue
+        pair = (a, b) if a < b else (b, a)
+        similar[pair] = max(scored.match_probability, similar.get(pair, 0.0))
+    return similar
 
 
 @dataclass

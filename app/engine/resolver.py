@@ -39,6 +39,7 @@ from app.engine.clustering import (
     Link,
     cluster,
 )
+from app.engine.matching import MatchModel
 from app.engine.ports import ResolutionUnit
 from app.engine.scoring import (
     CO_OBSERVED,
@@ -48,6 +49,7 @@ from app.engine.scoring import (
     record_links,
     source_of,
 )
+from app.engine.similarity import MatchingConfig, SimilarityMatcher
 from graph_models.customers import Change, ChangeType, RecordResult
 from graph_models.records import NormalisedRecord
 
@@ -75,6 +77,7 @@ class ResolutionConfig:
     shared_limits: dict[str, dict[str, int]] = field(
         default_factory=lambda: {k: dict(v) for k, v in DEFAULT_SHARED_LIMITS.items()}
     )
+    matching: MatchingConfig = field(default_factory=MatchingConfig)
 
     def shared_limits_for(self, kind: str) -> dict[str, int]:
         """Per neighbour kind, how many an identifier of ``kind`` may be linked to."""
@@ -160,10 +163,15 @@ class Resolver:
 
     def __init__(self, config: ResolutionConfig | None = None) -> None:
         self.config = config or ResolutionConfig()
+        self.similarity = SimilarityMatcher(self.config.matching)
 
     # ------------------------------------------------------------------ ingest
     def ingest(
-        self, unit: ResolutionUnit, records: Sequence[NormalisedRecord], now: datetime
+        self,
+        unit: ResolutionUnit,
+        records: Sequence[NormalisedRecord],
+        now: datetime,
+        model: MatchModel | None = None,
     ) -> list[RecordResult]:
         """Store a batch's evidence and re-evaluate the customers it touches.
 
@@ -171,6 +179,7 @@ class Resolver:
             unit: the open transaction.
             records: normalised records; a key sent twice keeps its last content.
             now: the time stamped on customers and history events.
+            model: the match model for similarity evidence (None: no attribute matching).
 
         Returns:
             One result per distinct record key, in the order first sent.
@@ -186,7 +195,7 @@ class Resolver:
         changes: list[Change] = []
         known: dict[str, tuple[str | None, float | None]] = {}
         if to_write:
-            changes, known = self._apply(unit, to_write, existing, now)
+            changes, known = self._apply(unit, to_write, existing, now, model)
         order = list(dict.fromkeys(r.key for r in records))
         return self._results(unit, order, batch, changes, known)
 
@@ -196,6 +205,7 @@ class Resolver:
         to_write: list[NormalisedRecord],
         existing: dict[str, tuple[str, list[str]]],
         now: datetime,
+        model: MatchModel | None = None,
     ) -> tuple[list[Change], dict[str, tuple[str | None, float | None]]]:
         replaced = [r.key for r in to_write if r.key in existing]
         added: dict[Pair, set[str]] = defaultdict(set)
@@ -226,12 +236,20 @@ class Resolver:
 
         touched = sorted(set(added) | set(removed))
         written = self._write_links(unit, touched, added, removed, times, created)
+        similar = (
+            self.similarity.refresh(unit, model, to_write, {k: existing[k][1] for k in replaced})
+            if model is not None
+            else None
+        )
 
         orphan_customers = unit.customer_members(sorted(orphans)) if orphans else {}
         if orphans:
             unit.delete_identifiers(sorted(orphans))
 
-        endpoints = {k for p in touched for k in p} - orphans
+        endpoints = {k for p in touched for k in p}
+        if similar is not None:
+            endpoints |= similar.endpoints
+        endpoints -= orphans
         # Every link of an identifier created in this batch was written just now, so
         # its degree and links are known here without asking the store.
         local: dict[str, list[tuple[str, float]]] = {k: [] for k in created}
@@ -241,6 +259,14 @@ class Resolver:
             if b in local:
                 local[b].append((a, p))
         quiet = {k for k, links in local.items() if len(links) <= self.config.min_shared_limit}
+        if similar is not None:
+            # SIMILAR links of new identifiers were all written just now too; they do
+            # not count towards the shared rule.
+            for (a, b), p in similar.written.items():
+                if a in local:
+                    local[a].append((b, p))
+                if b in local:
+                    local[b].append((a, p))
         flipped, released_neighbours = self._requarantine(unit, sorted(endpoints - quiet))
         local = {
             k: [(b, p) for b, p in links if p >= self.config.threshold]
@@ -262,6 +288,22 @@ class Resolver:
             for key in members
         }
         return assignment.changes, known
+
+    def rematch(
+        self, unit: ResolutionUnit, keys: Sequence[str], now: datetime, model: MatchModel
+    ) -> list[Change]:
+        """Re-score the similarity evidence of stored records and re-evaluate what changed.
+
+        Args:
+            unit: the open transaction.
+            keys: record keys (a page of all records, for ``idgraph rematch``).
+            now: the time stamped on customers and events.
+            model: the model to score with.
+        """
+        update = self.similarity.rematch(unit, model, keys)
+        if not update.endpoints:
+            return []
+        return self.reevaluate(unit, set(update.endpoints), now).changes
 
     def reevaluate(
         self,
@@ -506,7 +548,9 @@ class Resolver:
         scope.old_customer[key] = customer_id
         scope.old_membership[key] = membership
         for other, p in links:
-            scope.links[(key, other) if key < other else (other, key)] = p
+            # A pair may be both LINKED and SIMILAR: the stronger evidence counts.
+            pair = (key, other) if key < other else (other, key)
+            scope.links[pair] = max(p, scope.links.get(pair, 0.0))
             found.add(other)
 
     @staticmethod

@@ -8,6 +8,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from app.core.config import Settings
@@ -18,6 +19,16 @@ from app.core.errors import (
     NotFoundError,
 )
 from app.engine.clustering import KindPolicy
+from app.engine.matching import (
+    MatchModel,
+    MatchProfile,
+    candidate_pairs,
+    compare,
+    default_model,
+    fit_em,
+    fit_labelled,
+    profile_of,
+)
 from app.engine.normalize import Normaliser, content_hash
 from app.engine.ports import ResolutionUnit
 from app.engine.recluster import ReclusterReport, differing_regions, partition_graph
@@ -28,6 +39,7 @@ from app.engine.resolver import (
     override_rule_name,
 )
 from app.engine.scoring import ScoringConfig
+from app.engine.similarity import MatchingConfig
 from graph_models.customers import (
     Change,
     ChangeType,
@@ -46,6 +58,7 @@ from graph_models.customers import (
     Override,
     OverrideRequest,
     RecordResult,
+    record_pairs_of,
 )
 from graph_models.identifiers import Identifier, identifier_key
 from graph_models.records import NormalisedRecord, SourceRecord
@@ -86,6 +99,10 @@ class IdentityStore(Protocol):
     def links_between(self, after: str, upto: str) -> list[dict[str, Any]]: ...
 
 
+def _record_keys_after(unit: ResolutionUnit, after: str, limit: int) -> list[str]:
+    return unit.record_keys_after(after, limit)
+
+
 def resolution_config(settings: Settings) -> ResolutionConfig:
     """The engine's configuration from the ``IDGRAPH_*`` settings."""
     defaults = ResolutionConfig()
@@ -97,6 +114,11 @@ def resolution_config(settings: Settings) -> ResolutionConfig:
         policies=tuple(KindPolicy(**policy) for policy in settings.kind_policies),
         threshold=settings.join_threshold,
         shared_limits=settings.shared_limits or defaults.shared_limits,
+        matching=MatchingConfig(
+            enabled=settings.matching_enabled,
+            max_block=settings.match_max_block,
+            min_probability=settings.match_min_probability,
+        ),
     )
 
 
@@ -112,9 +134,26 @@ class IdentityService:
         self.store = store
         self.settings = settings
         self.normaliser = Normaliser(
-            settings.default_region, settings.extra_kinds, settings.global_account_sources
+            settings.default_region,
+            settings.extra_kinds,
+            settings.global_account_sources,
+            record_identifiers=settings.matching_enabled,
         )
         self.resolver = Resolver(resolution_config(settings))
+        self._model: MatchModel = default_model()
+
+    def match_model(self, unit: ResolutionUnit) -> MatchModel | None:
+        """The model similarity evidence is scored with: the one stored in the graph
+        (``idgraph model fit``), else the built-in default; None when matching is off.
+        Read in every write transaction so all API replicas score alike."""
+        if not self.settings.matching_enabled:
+            return None
+        stored = unit.active_model()
+        if stored is None:
+            return default_model() if self._model.method != "default" else self._model
+        if stored["version"] != self._model.version:
+            self._model = MatchModel.from_json(stored["params"])
+        return self._model
 
     def normalise(self, records: Sequence[SourceRecord]) -> list[NormalisedRecord]:
         """Normalise a batch, or raise naming every bad record and field (nothing stored)."""
@@ -158,7 +197,9 @@ class IdentityService:
         now = datetime.now(UTC)
 
         def work(unit: ResolutionUnit) -> list[RecordResult]:
-            return self.resolver.ingest(unit, self._without_suppressed(unit, normalised), now)
+            return self.resolver.ingest(
+                unit, self._without_suppressed(unit, normalised), now, self.match_model(unit)
+            )
 
         return self.store.in_write_transaction(work)
 
@@ -244,7 +285,11 @@ class IdentityService:
                         content_hash=content_hash(row["observed_at"].isoformat(), remaining, {}),
                     )
                 )
-            results = self.resolver.ingest(unit, scrubbed, now) if scrubbed else []
+            results = (
+                self.resolver.ingest(unit, scrubbed, now, self.match_model(unit))
+                if scrubbed
+                else []
+            )
             empty = [r.key for r in scrubbed if not r.identifiers]
             if empty:
                 unit.delete_empty_records(empty)
@@ -301,14 +346,18 @@ class IdentityService:
             customer_of[row["key"]] = row["customer_id"]
         say(f"read {len(kinds)} identifiers")
         links: dict[tuple[str, str], float] = {}
+        similar: dict[tuple[str, str], float] = {}
         ordered = sorted(kinds)
         for start in range(0, len(ordered), 20_000):
             after = ordered[start - 1] if start else ""
             upto = ordered[min(start + 20_000, len(ordered)) - 1]
             for row in self.store.links_between(after, upto):
-                links[(row["a"], row["b"])] = row["p"]
-        say(f"read {len(links)} links")
-        reference = partition_graph(kinds, links, self.resolver.config, self.store.all_overrides())
+                target = similar if row["type"] == "SIMILAR" else links
+                target[(row["a"], row["b"])] = row["p"]
+        say(f"read {len(links)} links and {len(similar)} similarity links")
+        reference = partition_graph(
+            kinds, links, self.resolver.config, self.store.all_overrides(), similar
+        )
         regions = differing_regions(reference, stored_shared, customer_of)
         differing = sum(len(r) for r in regions)
         if not dry_run:
@@ -332,12 +381,104 @@ class IdentityService:
                 self.store.in_write_transaction(work)
         return ReclusterReport(
             identifiers=len(kinds),
-            links=len(links),
+            links=len(links) + len(similar),
             customers=len(reference.clustering.groups),
             shared=sum(reference.shared.values()),
             differing_identifiers=differing,
             regions_rewritten=0 if dry_run else len(regions),
         )
+
+    # ------------------------------------------------------------------ matching model
+    def iter_profiles(self, page: int = 2000) -> Iterator[MatchProfile]:
+        """Every stored record with enough attributes to match on, in key order."""
+
+        def read(unit: ResolutionUnit, after: str) -> tuple[list[str], list[dict[str, Any]]]:
+            keys = unit.record_keys_after(after, page)
+            return keys, unit.match_profiles(keys) if keys else []
+
+        after = ""
+        while True:
+            keys, rows = self.store.in_read_transaction(partial(read, after=after))
+            for row in rows:
+                profile = profile_of(row["key"], row["attributes"], row["identifiers"])
+                if profile is not None:
+                    yield profile
+            if len(keys) < page:
+                return
+            after = keys[-1]
+
+    def fit_model(
+        self, labels: Callable[[str, str], bool] | None = None, store: bool = True
+    ) -> tuple[MatchModel, int]:
+        """Estimate the match model from the records in the graph and make it active.
+
+        Candidate pairs come from the same blocking as live matching. Without labels the
+        m/u probabilities and the prior are estimated by expectation-maximisation (as
+        Splink does); with ``labels(record_a, record_b) -> same person?`` they are counted.
+
+        Returns:
+            The model and the number of candidate pairs it was fitted on.
+        """
+        profiles = list(self.iter_profiles())
+        pairs = candidate_pairs(profiles, self.settings.match_max_block)
+        gammas = [compare(a, b) for a, b in pairs]
+        if not gammas:
+            raise InvalidInputError(
+                "no candidate record pairs to fit a match model on",
+                [
+                    {
+                        "loc": ["records"],
+                        "msg": "ingest records with attributes first",
+                        "type": "missing",
+                    }
+                ],
+            )
+        if labels is not None:
+            model = fit_labelled(gammas, [labels(a.key, b.key) for a, b in pairs])
+        else:
+            model = fit_em(gammas, self.match_model_now())
+        if store:
+            now = datetime.now(UTC).isoformat()
+            self.store.in_write_transaction(
+                lambda unit: unit.store_model(
+                    model.version, model.to_json(), model.method, now, len(gammas)
+                )
+            )
+        return model, len(gammas)
+
+    def match_model_now(self) -> MatchModel:
+        """The active model (stored or default), read in its own transaction."""
+        model = self.store.in_read_transaction(self.match_model)
+        return model or default_model()
+
+    def rematch(
+        self, page: int = 500, progress: Callable[[int], None] | None = None
+    ) -> tuple[int, list[Change]]:
+        """Re-score every record's similarity evidence with the active model, page by page,
+        re-evaluating the customers whose links changed. Returns (records, changes)."""
+        done = 0
+        changes: list[Change] = []
+        after = ""
+        while True:
+            keys: list[str] = self.store.in_read_transaction(
+                partial(_record_keys_after, after=after, limit=page)
+            )
+            if not keys:
+                break
+            now = datetime.now(UTC)
+
+            def work(
+                unit: ResolutionUnit, keys: list[str] = keys, now: datetime = now
+            ) -> list[Change]:
+                model = self.match_model(unit)
+                return self.resolver.rematch(unit, keys, now, model) if model else []
+
+            changes.extend(self.store.in_write_transaction(work))
+            done += len(keys)
+            if progress:
+                progress(done)
+            after = keys[-1]
+        return done, changes
 
     def parse_ref(self, ref: str, field: str, where: str = "body") -> str:
         """``kind:value`` -> the normalised identifier key; errors name ``[where, field]``."""
@@ -594,7 +735,15 @@ class CustomerReads:
         return CustomerLineage(
             customer_id=active,
             sources=[LineageSource(source=s, records=rs) for s, rs in by_source.items()],
-            links=[LineageLink(**{k: x[k] for k in LineageLink.model_fields}) for x in links],
+            links=[
+                LineageLink(
+                    **{k: x[k] for k in LineageLink.model_fields if k != "record_pairs"},
+                    record_pairs=record_pairs_of(
+                        x.get("pairs"), x.get("pair_probabilities"), x.get("comparisons")
+                    ),
+                )
+                for x in links
+            ],
             total_records=records[0]["total"] if records else 0,
             total_links=links[0]["total"] if links else 0,
             offset=offset,

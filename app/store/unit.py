@@ -214,3 +214,58 @@ class Neo4jUnit:
     def customers_of(self, keys: Sequence[str]) -> dict[str, tuple[str | None, float | None]]:
         rows = self._run("customers_of", keys=list(keys))
         return {r["key"]: (r["customer_id"], r["confidence"]) for r in rows}
+
+    # ------------------------------------------------------------------ similarity
+    def add_block_memberships(self, rows: Sequence[dict[str, str]]) -> list[tuple[str, int]]:
+        return [
+            (r["block"], r["size"]) for r in self._run("add_block_memberships", rows=list(rows))
+        ]
+
+    def remove_block_memberships(self, keys: Sequence[str]) -> list[tuple[str, int, int]]:
+        rows = self._run("remove_block_memberships", keys=list(keys))
+        return [(r["block"], r["size"], r["lost"]) for r in rows]
+
+    def block_members(self, blocks: Sequence[str], max_block: int | None) -> dict[str, list[str]]:
+        cap = max_block if max_block is not None else 2**62
+        rows = self._run("block_members", blocks=list(blocks), max_block=cap)
+        return {r["block"]: list(r["members"]) for r in rows}
+
+    def match_profiles(self, keys: Sequence[str]) -> list[dict[str, Any]]:
+        return [
+            {
+                "key": r["key"],
+                "observed_at": native(r["observed_at"]),
+                "attributes": {
+                    k[5:]: v for k, v in r["props"].items() if k.startswith("attr_") and v
+                },
+                "identifiers": list(r["identifiers"]),
+            }
+            for r in self._run("match_profiles", keys=list(keys))
+        ]
+
+    def lock_identifiers(self, keys: Sequence[str]) -> None:
+        self._run("lock_identifiers", keys=sorted(keys))
+
+    def similar_of(self, keys: Sequence[str]) -> list[dict[str, Any]]:
+        return [native(r.data()) for r in self._run("similar_of", keys=list(keys))]
+
+    def upsert_similar(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._run("upsert_similar", rows=list(rows))
+
+    def delete_similar(self, pairs: Sequence[tuple[str, str]]) -> None:
+        self._run("delete_similar", pairs=[list(p) for p in pairs])
+
+    def active_model(self) -> dict[str, Any] | None:
+        rows = self._run("active_model")
+        return native(rows[0].data()) if rows else None
+
+    def store_model(self, version: str, params: str, method: str, now: str, pairs: int) -> None:
+        self._run(
+            "store_model", version=version, params=params, method=method, now=now, pairs=pairs
+        )
+
+    def record_keys_after(self, after: str, limit: int) -> list[str]:
+        return [r["key"] for r in self._run("all_record_keys", after=after, limit=limit)]
+
+    def count_records(self) -> int:
+        return int(self._run("count_records")[0]["n"])

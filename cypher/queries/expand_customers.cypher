@@ -12,7 +12,7 @@ CALL (c) {
   MATCH (c)<-[:BELONGS_TO]-(a:Identifier)
   RETURN collect([a.key, a.shared, a.membership_confidence,
     CASE WHEN a.shared THEN [] ELSE
-      [(a)-[l:LINKED]-(b:Identifier) WHERE NOT b.shared AND l.match_probability >= $threshold
+      [(a)-[l:LINKED|SIMILAR]-(b:Identifier) WHERE NOT b.shared AND l.match_probability >= $threshold
        | [b.key, l.match_probability]] END]) AS members
 }
 RETURN c.customer_id AS customer_id, c.created_at AS created_at, members

@@ -286,7 +286,94 @@ def check_customer_history(g: TinyGraph) -> None:
     assert g.run("customer_history", customer_id="C-unknown") == []
 
 
+def add_look_alikes(g: TinyGraph) -> None:
+    """Jon Smyth (with an email) and John Smith (no identifier) look alike."""
+    people = [
+        ("crm", "A-1", [("email", "jon.smyth@example.com")], "Jon", "Smyth"),
+        ("web", "W-2", [], "John", "Smith"),
+    ]
+    g.service.ingest(
+        [
+            SourceRecord.model_validate(
+                {
+                    "source": source,
+                    "record_id": rid,
+                    "observed_at": "2026-11-01T12:00:00Z",
+                    "identifiers": [{"kind": k, "value": v} for k, v in ids],
+                    "attributes": {
+                        "first_name": first,
+                        "last_name": last,
+                        "birth_date": "1990-02-01",
+                        "postcode": "94110",
+                    },
+                }
+            )
+            for source, rid, ids, first, last in people
+        ]
+    )
+
+
+def check_similar_records(g: TinyGraph) -> None:
+    add_look_alikes(g)
+    [row] = g.run("similar_records", key="email:jon.smyth@example.com")
+    assert row["within_customer"] is True
+    assert row["customer_id"] == g.service.lookup("record", "web|W-2").customer_id
+    assert {row["identifier"], row["other"]} == {"email:jon.smyth@example.com", "record:web|W-2"}
+    assert row["records"] == ["crm|A-1", "web|W-2"]
+    assert row["pair_probability"] > 0.99
+    assert '"birth_date":{"level":"exact"' in row["comparison"]
+    assert g.run("similar_records", key=JANE) == []
+
+
+def check_why_similar(g: TinyGraph) -> None:
+    add_look_alikes(g)
+    for a, b in (("crm|A-1", "web|W-2"), ("web|W-2", "crm|A-1")):
+        [row] = g.run("why_similar", a=a, b=b)
+        assert row["pairs_on_link"] == 1 and row["customer_a"] == row["customer_b"]
+        assert row["pair_probability"] == row["link_probability"]
+    assert g.run("why_similar", a="crm|1", b="web|W-2") == []
+
+
+def check_largest_blocks(g: TinyGraph) -> None:
+    add_look_alikes(g)
+    rows = g.run("largest_blocks", max_block=200, limit=50)
+    shared = [r for r in rows if r["size"] == 2]
+    assert {r["rule"] for r in shared} >= {"dob", "pc_init", "sx_year"}
+    assert all(r["sample_records"] == ["crm|A-1", "web|W-2"] for r in shared)
+    assert [r["key"] for r in rows if r["size"] == 1] == ["email_local:jonsmyth"]
+    assert not any(r["oversized"] for r in rows)
+    assert [r["size"] for r in rows] == sorted((r["size"] for r in rows), reverse=True)
+    assert all(
+        r["oversized"] == (r["size"] > 1) for r in g.run("largest_blocks", max_block=1, limit=50)
+    )
+
+
+def check_match_model(g: TinyGraph) -> None:
+    assert g.run("match_model") == []
+    add_look_alikes(g)
+    g.service.ingest(
+        [
+            SourceRecord.model_validate(
+                {
+                    "source": "web",
+                    "record_id": f"X-{n}",
+                    "attributes": {"first_name": name, "last_name": "Smith", "postcode": "94110"},
+                }
+            )
+            for n, name in enumerate(["Ann", "Anne", "Bob", "Rob"])
+        ]
+    )
+    model, pairs = g.service.fit_model()
+    [row] = g.run("match_model")
+    assert row["version"] == model.version and row["method"] == "em"
+    assert row["fitted_on_pairs"] == pairs > 0
+
+
 CHECKS: dict[str, Callable[[TinyGraph], None]] = {
+    "analyst/similar_records": check_similar_records,
+    "analyst/why_similar": check_why_similar,
+    "analyst/largest_blocks": check_largest_blocks,
+    "analyst/match_model": check_match_model,
     "analyst/customer_360": check_customer_360,
     "analyst/shared_identifiers": check_shared_identifiers,
     "analyst/largest_customers": check_largest_customers,

@@ -1,0 +1,165 @@
+"""Splink (DuckDB backend) on a Febrl data set: the standard model of Splink's Febrl examples.
+
+Unsupervised, like idgraph: the truth is never shown to it. The prior
+(``probability_two_random_records_match``) comes from deterministic rules with a recall
+guess, the ``u`` probabilities from random sampling (seeded), the ``m`` probabilities from
+two EM sessions blocked on date of birth and on postcode; then every pair the prediction
+blocking rules admit is scored and the pairs at or above 0.5 are clustered (connected
+components).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from bench.accuracy.febrl import Dataset
+from bench.accuracy.metrics import SideResult
+
+#: Threshold on ``match_probability`` for clustering.
+THRESHOLD = 0.5
+#: Seed of ``estimate_u_using_random_sampling``.
+SEED = 42
+#: Pairs sampled to estimate ``u``.
+U_MAX_PAIRS = 5e6
+#: Recall guessed for the deterministic rules that estimate the prior.
+DETERMINISTIC_RECALL = 0.8
+
+
+def settings(link_type: str) -> Any:
+    """The Splink model: comparisons and prediction blocking rules."""
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    return SettingsCreator(
+        link_type=link_type,
+        unique_id_column_name="unique_id",
+        source_dataset_column_name="source_dataset",
+        comparisons=[
+            cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
+            cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+            cl.DateOfBirthComparison(
+                "date_of_birth",
+                input_is_string=True,
+                datetime_format="%Y%m%d",
+                invalid_dates_as_null=True,
+            ),
+            cl.DamerauLevenshteinAtThresholds("soc_sec_id", [1, 2]),
+            cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
+            cl.LevenshteinAtThresholds("postcode", [1, 2]),
+            cl.JaroWinklerAtThresholds("address_1", [0.9, 0.8]),
+            cl.JaroWinklerAtThresholds("suburb", [0.9, 0.8]),
+            cl.ExactMatch("state"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("given_name", "surname"),
+            "l.given_name = r.surname and l.surname = r.given_name",
+            block_on("date_of_birth"),
+            block_on("soc_sec_id"),
+            block_on("postcode", "substr(given_name, 1, 1)"),
+            block_on("street_number", "address_1"),
+            block_on("state", "address_1"),
+        ],
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+def run_splink(dataset: Dataset) -> SideResult:
+    """Train, predict and cluster with Splink; every record gets a cluster.
+
+    ``febrl4`` is linked (``link_only``: 4a against 4b, no pairs within a file); the other
+    data sets are deduplicated.
+    """
+    from splink import DuckDBAPI, Linker, block_on
+
+    started = time.perf_counter()
+    link = dataset.frame["source_dataset"].nunique() > 1
+    link_type = "link_only" if link else "dedupe_only"
+    db_api = DuckDBAPI()
+    if link:
+        inputs = [
+            db_api.register(frame.reset_index(drop=True), dataset_display_name=str(source))
+            for source, frame in dataset.frame.groupby("source_dataset", sort=True)
+        ]
+    else:
+        inputs = [db_api.register(dataset.frame, dataset_display_name=dataset.name)]
+    linker = Linker(inputs if link else inputs[0], settings(link_type), log_level=logging.ERROR)
+    deterministic_rules = [
+        block_on("soc_sec_id", "date_of_birth"),
+        block_on("given_name", "surname", "date_of_birth"),
+    ]
+    linker.training.estimate_probability_two_random_records_match(
+        deterministic_rules, recall=DETERMINISTIC_RECALL
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=SEED)
+    for rule in (block_on("date_of_birth"), block_on("postcode")):
+        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    predictions = linker.inference.predict()
+    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=THRESHOLD
+    )
+    pairs_frame = predictions.as_pandas_dataframe()
+    clusters_frame = clustered.as_pandas_dataframe()
+    seconds = time.perf_counter() - started
+
+    pair_probabilities = [
+        (str(a), str(b), min(1.0, max(0.0, float(p))))
+        for a, b, p in zip(
+            pairs_frame["unique_id_l"],
+            pairs_frame["unique_id_r"],
+            pairs_frame["match_probability"],
+            strict=True,
+        )
+    ]
+    clusters = {
+        str(k): str(c)
+        for k, c in zip(clusters_frame["unique_id"], clusters_frame["cluster_id"], strict=True)
+    }
+    for key in dataset.truth:  # a record Splink left out is a singleton
+        clusters.setdefault(key, f"singleton:{key}")
+    model = linker.misc.save_model_to_json()
+    return SideResult(
+        name="splink",
+        clusters=clusters,
+        pair_probabilities=pair_probabilities,
+        cluster_confidence={},
+        seconds=seconds,
+        notes={
+            "splink_version": _splink_version(),
+            "link_type": link_type,
+            "threshold_match_probability": THRESHOLD,
+            "scored_pairs": len(pair_probabilities),
+            "pairs_at_threshold": sum(1 for *_, p in pair_probabilities if p >= THRESHOLD),
+            "probability_two_random_records_match": model.get(
+                "probability_two_random_records_match"
+            ),
+            "blocking_rules": [
+                rule["blocking_rule"] for rule in model["blocking_rules_to_generate_predictions"]
+            ],
+            "m_u": _m_u(model),
+        },
+    )
+
+
+def _m_u(model: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The trained model in short: ``comparison -> [{level, m, u}]`` (null levels left out)."""
+    return {
+        comparison["output_column_name"]: [
+            {
+                "level": level["label_for_charts"],
+                "m": level.get("m_probability"),
+                "u": level.get("u_probability"),
+            }
+            for level in comparison["comparison_levels"]
+            if not level.get("is_null_level")
+        ]
+        for comparison in model["comparisons"]
+    }
+
+
+def _splink_version() -> str:
+    from importlib.metadata import version
+
+    return version("splink")

@@ -1,0 +1,272 @@
+"""Probabilistic matching in the live graph: blocks in Neo4j, SIMILAR evidence, explanations.
+
+The oracle is :func:`app.engine.recluster.partition_records` with the same match model: it
+finds candidate pairs the batch way (all blocks at once), so the live, incremental path
+must end in the same customers and the same SIMILAR links whatever the order, batching or
+block-size flips.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.engine.matching import default_model
+from app.engine.normalize import Normaliser
+from app.engine.recluster import partition_records, similar_links, stored_partition
+from app.engine.service import IdentityService, resolution_config
+from graph_models.records import SourceRecord
+
+pytestmark = pytest.mark.integration
+
+PEOPLE = [
+    ("jane", "doe", "1990-02-01", "94110", "12 market street"),
+    ("john", "smith", "1985-07-12", "94110", "4 mission st"),
+    ("maria", "garcia", "1972-11-30", "10001", "77 broadway"),
+    ("wei", "chen", "2001-03-09", "60601", "9 lake shore drive"),
+    ("jon", "smith", "1985-07-21", "94110", "4 mission st"),  # near twin of john smith
+]
+
+
+def typo(text: str, rng: random.Random) -> str:
+    if len(text) < 3:
+        return text
+    i = rng.randrange(1, len(text) - 1)
+    return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+
+
+def record(
+    source: str, rid: str, attrs: dict[str, str], ids: list[tuple[str, str]] = ()
+) -> SourceRecord:
+    return SourceRecord.model_validate(
+        {
+            "source": source,
+            "record_id": rid,
+            "observed_at": "2026-11-01T00:00:00Z",
+            "identifiers": [{"kind": k, "value": v} for k, v in ids],
+            "attributes": attrs,
+        }
+    )
+
+
+def attrs_of(person: tuple[str, ...], rng: random.Random | None = None) -> dict[str, str]:
+    first, last, dob, postcode, address = person
+    if rng is not None:
+        which = rng.randrange(4)
+        first = typo(first, rng) if which == 0 else first
+        last = typo(last, rng) if which == 1 else last
+        address = typo(address, rng) if which == 2 else address
+    return {
+        "first_name": first.title(),
+        "last_name": last.title(),
+        "birth_date": dob,
+        "postcode": postcode,
+        "address_1": address,
+    }
+
+
+def stored_state(store) -> tuple[set[frozenset[str]], dict[tuple[str, str], float]]:
+    rows = store.driver.execute_query(
+        "MATCH (i:Identifier) RETURN i.key AS key, i.customer_id AS cid"
+    ).records
+    links = store.driver.execute_query(
+        "MATCH (a:Identifier)-[s:SIMILAR]->(b:Identifier) "
+        "RETURN a.key AS a, b.key AS b, s.match_probability AS p"
+    ).records
+    return (
+        stored_partition({r["key"]: r["cid"] for r in rows}),
+        {(r["a"], r["b"]): r["p"] for r in links},
+    )
+
+
+def test_look_alike_records_without_identifiers_become_one_customer(service, store) -> None:
+    results = service.ingest(
+        [
+            record(
+                "crm",
+                "A-1",
+                {
+                    "first_name": "Jon",
+                    "last_name": "Smyth",
+                    "birth_date": "1990-02-01",
+                    "postcode": "94110",
+                },
+            ),
+            record(
+                "orders",
+                "O-9",
+                {
+                    "first_name": "John",
+                    "last_name": "Smith",
+                    "birth_date": "1990-02-01",
+                    "postcode": "94110",
+                },
+            ),
+            record(
+                "orders",
+                "O-10",
+                {
+                    "first_name": "Maria",
+                    "last_name": "Garcia",
+                    "birth_date": "1972-11-30",
+                    "postcode": "10001",
+                },
+            ),
+        ]
+    )
+    by_id = {r.record_id: r for r in results}
+    assert by_id["A-1"].customer_id == by_id["O-9"].customer_id is not None
+    assert by_id["O-10"].customer_id not in (None, by_id["A-1"].customer_id)
+
+    found = service.lookup("record", "crm|A-1")
+    assert found.customer_id == by_id["A-1"].customer_id
+    explanation = service.explain("record:crm|A-1", "record:orders|O-9")
+    assert explanation.same_customer
+    (link,) = explanation.links
+    assert link.rule == "fellegi_sunter"
+    (pair,) = link.record_pairs
+    assert pair.records == ["crm|A-1", "orders|O-9"]
+    assert pair.comparison["birth_date"]["level"] == "exact"
+    assert pair.comparison["last_name"]["level"] != "exact"  # Smyth vs Smith
+    assert pair.match_probability == pytest.approx(link.match_probability)
+
+    blocks = store.driver.execute_query(
+        "MATCH (r:Record {key: 'crm|A-1'})-[:IN_BLOCK]->(b:Block) RETURN b.key AS key, b.size AS n"
+    ).records
+    assert any(b["key"].startswith("dob:") and b["n"] == 2 for b in blocks)
+
+
+def test_an_email_typo_does_not_create_a_stranger(service, store) -> None:
+    service.ingest(
+        [
+            record("crm", "A-1", attrs_of(PEOPLE[0]), [("email", "jane.doe@example.com")]),
+            record("web", "W-7", attrs_of(PEOPLE[0]), [("email", "jane.doe@gmial.com")]),
+        ]
+    )
+    a = service.lookup("email", "jane.doe@example.com")
+    b = service.lookup("email", "jane.doe@gmial.com")
+    assert a.customer_id == b.customer_id
+    evidence = store.driver.execute_query(
+        "MATCH (:Identifier {key: 'email:jane.doe@example.com'})-[s:SIMILAR]-"
+        "(:Identifier {key: 'email:jane.doe@gmial.com'}) RETURN s.comparisons AS c"
+    ).records
+    (comparison,) = [json.loads(c) for c in evidence[0]["c"]]
+    assert comparison["email"]["level"] != "exact"
+    assert comparison["first_name"]["level"] == "exact"
+
+
+def test_replacing_a_record_replaces_its_similarity_evidence(service, store) -> None:
+    service.ingest(
+        [record("crm", "A-1", attrs_of(PEOPLE[2])), record("web", "W-1", attrs_of(PEOPLE[2]))]
+    )
+    assert len(stored_state(store)[1]) == 1
+    service.ingest([record("web", "W-1", attrs_of(PEOPLE[3]))])  # now someone else entirely
+    partition, links = stored_state(store)
+    assert links == {}
+    assert frozenset({"record:crm|A-1"}) in partition
+    assert frozenset({"record:web|W-1"}) in partition
+    sizes = store.driver.execute_query(
+        "MATCH (b:Block) RETURN sum(b.size) AS n, count(b) AS blocks"
+    )
+    memberships = store.driver.execute_query("MATCH ()-[m:IN_BLOCK]->() RETURN count(m) AS n")
+    assert sizes.records[0]["n"] == memberships.records[0]["n"]
+
+
+people_records = st.lists(
+    st.tuples(st.integers(0, len(PEOPLE) - 1), st.integers(0, 10**6), st.booleans()),
+    min_size=2,
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(drafts=people_records, seed=st.integers(0, 10**6), cap=st.sampled_from([2, 3, 200]))
+def test_similarity_is_independent_of_order_batching_and_block_flips(
+    store, neo4j_settings, drafts, seed, cap
+) -> None:
+    """Small caps make blocks cross max_block (and back, with replacements) mid-stream."""
+    store.wipe()
+    settings_ = neo4j_settings.model_copy(update={"match_max_block": cap})
+    service = IdentityService(store, settings_)
+    rng = random.Random(seed)
+    records = []
+    for n, (person, salt, with_email) in enumerate(drafts):
+        ids = [("email", f"p{person}.{salt % 3}@example.com")] if with_email else []
+        records.append(record("src", f"r{n}", attrs_of(PEOPLE[person], random.Random(salt)), ids))
+    # a few records are sent twice, the second time as another person (replacement)
+    replacements = [
+        record("src", r.record_id, attrs_of(PEOPLE[(i + 1) % len(PEOPLE)]))
+        for i, r in enumerate(records[: rng.randrange(3)])
+    ]
+    stream = records[:]
+    rng.shuffle(stream)
+    stream += replacements
+    i = 0
+    while i < len(stream):
+        size = rng.randint(1, 4)
+        service.ingest(stream[i : i + size])
+        i += size
+
+    normaliser = Normaliser()
+    final = {r.key: r for r in records} | {r.key: r for r in replacements}
+    normalised = [normaliser.record(r) for r in final.values()]
+    config = resolution_config(settings_)
+    model = default_model()
+    partition, links = stored_state(store)
+    expected_links = similar_links(normalised, config, model)
+    assert set(links) == set(expected_links)
+    for pair, p in expected_links.items():
+        assert links[pair] == pytest.approx(p)
+    assert partition == partition_records(normalised, config, model).groups()
+    assert service.recluster(dry_run=True).differing_identifiers == 0
+
+
+def test_fitting_a_model_and_rematching_rescores_the_evidence(service, store) -> None:
+    rng = random.Random(3)
+    records = []
+    for n in range(60):
+        person = PEOPLE[n % 4]
+        records.append(record("src", f"r{n}", attrs_of(person, rng)))
+    service.ingest(records)
+    model, pairs = service.fit_model()
+    assert model.method == "em" and pairs > 0
+    assert service.match_model_now().version == model.version
+    done, _ = service.rematch(page=7)
+    assert done == 60
+    versions = store.driver.execute_query(
+        "MATCH ()-[s:SIMILAR]->() RETURN collect(DISTINCT s.model_version) AS v"
+    ).records[0]["v"]
+    assert versions == [model.version]
+    normalised = [Normaliser().record(r) for r in records]
+    partition, links = stored_state(store)
+    expected = similar_links(normalised, service.resolver.config, model)
+    assert set(links) == set(expected)
+    assert partition == partition_records(normalised, service.resolver.config, model).groups()
+
+
+def test_erasing_a_matched_customer_leaves_no_attribute_behind(service, store) -> None:
+    service.ingest(
+        [
+            record("crm", "A-1", attrs_of(PEOPLE[3])),
+            record("web", "W-1", attrs_of(PEOPLE[3], random.Random(1))),
+            record("web", "W-2", attrs_of(PEOPLE[2])),
+        ]
+    )
+    customer = service.lookup("record", "crm|A-1").customer_id
+    assert service.lookup("record", "web|W-1").customer_id == customer
+    service.erase_customer(customer)
+    dump = store.driver.execute_query(
+        "MATCH (n) RETURN properties(n) AS p UNION ALL MATCH ()-[r]->() RETURN properties(r) AS p"
+    ).records
+    text = json.dumps([r["p"] for r in dump], default=str).lower()
+    for value in ("wei", "chen", "2001-03-09", "20010309", "lake shore"):
+        assert value not in text, value
+    assert "garcia" in text  # the other customer is untouched
