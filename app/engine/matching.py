@@ -218,8 +218,17 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
 
 # ----------------------------------------------------------------------------- profiles
 
-_NAME_FIELDS = ("first_name", "last_name")
-_OTHER_EVIDENCE_FIELDS = ("birth_date", "postcode", "address", "national_id", "email", "phone")
+#: Fields too coarse to count towards "enough to match on".
+_WEAK_FIELDS = ("state", "street_number")
+_OTHER_EVIDENCE_FIELDS = (
+    "birth_date",
+    "postcode",
+    "address",
+    "suburb",
+    "national_id",
+    "email",
+    "phone",
+)
 _TEXT_FIELDS = ("first_name", "last_name", "suburb", "state")
 _CODE_FIELDS = ("postcode", "street_number", "national_id")
 _ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
@@ -277,10 +286,10 @@ def profile_of(
     dates become ``YYYYMMDD`` (from ``YYYY-MM-DD`` or ``YYYYMMDD``; anything else is kept as
     its digits).
 
-    Enough to match on means a name plus something else: at least one of ``first_name``
-    and ``last_name``, and at least one of ``birth_date``, ``postcode``, ``address``,
-    ``national_id``, ``email`` and ``phone``. A name alone would put every "John Smith"
-    together.
+    Enough to match on means two fields or more besides ``state`` and ``street_number``,
+    at least one of them not a name (``birth_date``, ``postcode``, ``address``,
+    ``suburb``, ``national_id``, ``email`` or ``phone``). A name alone would put every
+    "John Smith" together; a record without a name can still match on the rest.
 
     Args:
         key: The record key.
@@ -308,9 +317,9 @@ def profile_of(
         value = values[0] if values else ""
         fields[kind] = _NON_DIGIT.sub("", value) if kind == "phone" else _clean_text(value)
     kept = {name: value for name, value in fields.items() if value}
-    has_name = any(name in kept for name in _NAME_FIELDS)
+    informative = [name for name in kept if name not in _WEAK_FIELDS]
     has_other = any(name in kept for name in _OTHER_EVIDENCE_FIELDS)
-    if not (has_name and has_other):
+    if len(informative) < 2 or not has_other:
         return None
     return MatchProfile(key=key, fields=kept, identifiers=identifiers)
 
@@ -343,9 +352,15 @@ def blocking_keys(profile: MatchProfile) -> list[str]:
       survives typos that keep the sound of the surname.
     * ``pc_init`` -- postcode and the first letter of the first name (``"pc_init:2600|j"``).
     * ``dob`` -- the full birth date (``"dob:19900417"``): survives any name typo.
-    * ``nid`` -- the national id.
-    * ``names`` -- metaphone of the first name and of the last name (``"names:JN|SM0"``):
-      survives typos in the date and address fields.
+    * ``nid`` -- the national id; ``nid_digits`` -- its digits sorted, which survives
+      two digits swapped (``"2694239"`` and ``"2692439"`` -> ``"nid_digits:2234699"``).
+    * ``names`` -- metaphone of the first name and of the last name, in alphabetical order
+      (``"names:JN|SM0"``): survives typos in the date and address fields and a first
+      name swapped with the last.
+    * ``addr_no`` -- street number and the first four letters of the address
+      (``"addr_no:12|wyom"``); ``addr_pc`` -- postcode and the first four letters of the
+      address; ``addr_sub`` -- the first four letters of the suburb and of the address:
+      survive typos in names, dates and ids.
     * ``email_local`` -- the email's local part without dots and ``+tag``
       (``"john.smith+shop@x.com"`` -> ``"email_local:johnsmith"``).
     * ``phone7`` -- the last 7 digits of the phone.
@@ -373,10 +388,24 @@ def blocking_keys(profile: MatchProfile) -> list[str]:
     national_id = fields.get("national_id")
     if national_id:
         keys.add(f"nid:{national_id}")
+        if len(national_id) >= 5:
+            keys.add(f"nid_digits:{''.join(sorted(national_id))}")
     if first and last:
         first_code, last_code = _metaphone(first), _metaphone(last)
         if first_code and last_code:
-            keys.add(f"names:{first_code}|{last_code}")
+            low, high = sorted((first_code, last_code))
+            keys.add(f"names:{low}|{high}")
+    address = fields.get("address", "").replace(" ", "")
+    if len(address) >= 4:
+        start = address[:4]
+        street_number = fields.get("street_number")
+        if street_number:
+            keys.add(f"addr_no:{street_number}|{start}")
+        if postcode:
+            keys.add(f"addr_pc:{postcode}|{start}")
+        suburb = fields.get("suburb", "").replace(" ", "")
+        if len(suburb) >= 4:
+            keys.add(f"addr_sub:{suburb[:4]}|{start}")
     email = fields.get("email")
     if email:
         local = _email_local(email)

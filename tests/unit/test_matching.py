@@ -110,14 +110,18 @@ def test_birth_date_formats(raw: str, cleaned: str) -> None:
     [
         ({"first_name": "Jane"}, [], False),  # a name alone
         ({"first_name": "Jane", "last_name": "Doe"}, [], False),  # still only names
-        ({"postcode": "2600", "birth_date": "19900417"}, ["email:a@x.com"], False),  # no name
+        # no name, but a birth date, postcode and email still identify
+        ({"postcode": "2600", "birth_date": "19900417"}, ["email:a@x.com"], True),
+        ({"postcode": "2600"}, [], False),  # one field
+        ({"postcode": "2600", "state": "act", "street_number": "4"}, [], False),  # weak ones
         ({"first_name": "Jane", "postcode": "2600"}, [], True),
         ({"last_name": "Doe", "birth_date": "19900417"}, [], True),
         ({"last_name": "Doe"}, ["phone:5550123"], True),
         ({"last_name": "Doe"}, ["email:d@x.com"], True),
         ({"last_name": "Doe", "national_id": "12"}, [], True),
         ({"last_name": "Doe", "address_1": "1 High St"}, [], True),
-        ({"last_name": "Doe", "suburb": "Kingston", "state": "act"}, [], False),
+        ({"last_name": "Doe", "suburb": "Kingston", "state": "act"}, [], True),
+        ({"last_name": "Doe", "state": "act"}, [], False),
         ({"last_name": "  ", "postcode": "2600"}, [], False),
     ],
 )
@@ -215,10 +219,42 @@ def test_blocking_keys_by_rule() -> None:
         "email_local:johnsmith",
         "names:JN|SM0",
         "nid:1234567",
+        "nid_digits:1234567",
         "pc_init:2600|j",
         "phone7:5501234",
         "sx_year:S530|1990",
     ]
+
+
+def test_address_keys_and_swapped_names_share_blocks() -> None:
+    a = profile(
+        first_name="jett",
+        last_name="colegate",
+        street_number="55",
+        postcode="6011",
+        suburb="st albans",
+        address="hampton ircuit",
+    )
+    b = profile(
+        first_name="colegate",
+        last_name="jett",
+        street_number="55",
+        postcode="6011",
+        suburb="st albans",
+        address="hampton circuit",
+    )
+    shared = set(blocking_keys(a)) & set(blocking_keys(b))
+    assert {k.split(":")[0] for k in shared} == {
+        "names",
+        "addr_no",
+        "addr_pc",
+        "addr_sub",
+        "pc_init",
+    } - {"pc_init"}
+    assert "addr_no:55|hamp" in shared and "addr_sub:stal|hamp" in shared
+    c = profile(first_name="ann", national_id="2694239", postcode="1")
+    d = profile(first_name="ann", national_id="2692439", postcode="1")
+    assert "nid_digits:2234699" in set(blocking_keys(c)) & set(blocking_keys(d))
 
 
 def test_rules_without_inputs_give_no_key() -> None:
