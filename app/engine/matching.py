@@ -288,8 +288,10 @@ def profile_of(
 
     Enough to match on means two fields or more besides ``state`` and ``street_number``,
     at least one of them not a name (``birth_date``, ``postcode``, ``address``,
-    ``suburb``, ``national_id``, ``email`` or ``phone``). A name alone would put every
-    "John Smith" together; a record without a name can still match on the rest.
+    ``suburb``, ``national_id``, ``email`` or ``phone``) and at least one of them an
+    attribute rather than an identifier. A name alone would put every "John Smith"
+    together; a record without a name can still match on the rest; a record of bare
+    identifiers is matched by its identifiers only (LINKED).
 
     Args:
         key: The record key.
@@ -319,7 +321,8 @@ def profile_of(
     kept = {name: value for name, value in fields.items() if value}
     informative = [name for name in kept if name not in _WEAK_FIELDS]
     has_other = any(name in kept for name in _OTHER_EVIDENCE_FIELDS)
-    if len(informative) < 2 or not has_other:
+    has_attribute = any(name not in ("email", "phone") for name in informative)
+    if len(informative) < 2 or not has_other or not has_attribute:
         return None
     return MatchProfile(key=key, fields=kept, identifiers=identifiers)
 
@@ -587,7 +590,7 @@ class MatchModel:
     """A Fellegi-Sunter model: prior, and m and u per field and level.
 
     Attributes:
-        version: Names the parameters, e.g. ``"default-1"`` or ``"em-<hash>"``.
+        version: Names the parameters, e.g. ``"default-2"`` or ``"em-<hash>"``.
         prior: The probability that a candidate pair is a match (lambda).
         comparisons: The compared fields.
         m: Per field, per level, P(level | match); index 0 (null) is unused and kept 1.0.
@@ -750,9 +753,15 @@ def _parameter_hash(
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-# Hand-set m/u per field (index = level: null, else, <weakest> ... exact), close to the
-# values Splink typically estimates for person data. m: true matches mostly agree exactly,
-# typos spread the rest; u: the chance agreement of two different people.
+# Hand-set m/u per field (index = level: null, else, <weakest> ... exact). They are
+# deliberately cautious, because they score *candidate* pairs, which already share a
+# blocking key: among candidates, two different people agree on a name far more often
+# than two random people do. So names alone never reach the join threshold (first and
+# last name exact give +6.4 bits against a prior of -6.6), one disagreeing email or phone
+# outweighs a matching name, and a household (same surname, address and postcode, other
+# first name and birth date) stays apart; a name plus a birth date, a postcode, an
+# address or a near-identical email is enough. ``idgraph model fit`` replaces them with
+# values estimated from the data (EM).
 _DEFAULT_M: dict[str, tuple[float, ...]] = {
     "first_name": (1.0, 0.05, 0.05, 0.10, 0.80),
     "last_name": (1.0, 0.05, 0.05, 0.10, 0.80),
@@ -763,35 +772,36 @@ _DEFAULT_M: dict[str, tuple[float, ...]] = {
     "suburb": (1.0, 0.10, 0.05, 0.10, 0.75),
     "state": (1.0, 0.08, 0.92),
     "national_id": (1.0, 0.10, 0.05, 0.10, 0.75),
-    "email": (1.0, 0.10, 0.10, 0.80),
-    "phone": (1.0, 0.10, 0.10, 0.80),
+    # people have several emails and phones: a different one is weak evidence
+    "email": (1.0, 0.20, 0.10, 0.70),
+    "phone": (1.0, 0.20, 0.10, 0.70),
 }
 _DEFAULT_U: dict[str, tuple[float, ...]] = {
-    "first_name": (1.0, 0.960, 0.025, 0.005, 0.010),
-    "last_name": (1.0, 0.975, 0.018, 0.004, 0.003),
-    "birth_date": (1.0, 0.9969, 0.003, 0.0001),
-    "postcode": (1.0, 0.90, 0.07, 0.02, 0.01),
+    "first_name": (1.0, 0.85, 0.07, 0.02, 0.10),
+    "last_name": (1.0, 0.85, 0.06, 0.015, 0.075),
+    "birth_date": (1.0, 0.97, 0.02, 0.01),
+    "postcode": (1.0, 0.80, 0.10, 0.05, 0.05),
     # street numbers are short: two of them are often within one or two edits by chance
     "street_number": (1.0, 0.40, 0.30, 0.20, 0.10),
-    "address": (1.0, 0.95, 0.04, 0.009, 0.001),
-    "suburb": (1.0, 0.93, 0.04, 0.01, 0.02),
+    "address": (1.0, 0.945, 0.035, 0.01, 0.01),
+    "suburb": (1.0, 0.90, 0.04, 0.02, 0.04),
     "state": (1.0, 0.70, 0.30),
     "national_id": (1.0, 0.9998, 0.00015, 0.00004, 0.00001),
-    "email": (1.0, 0.9989, 0.001, 0.0001),
-    "phone": (1.0, 0.9989, 0.001, 0.0001),
+    "email": (1.0, 0.998, 0.0019, 0.0001),
+    "phone": (1.0, 0.998, 0.0019, 0.0001),
 }
-DEFAULT_PRIOR = 0.02
+DEFAULT_PRIOR = 0.01
 """Share of candidate pairs (pairs sharing a blocking key) taken to be matches."""
 
 
 def default_model() -> MatchModel:
-    """The hand-set model for :data:`DEFAULT_COMPARISONS` (version ``"default-1"``).
+    """The hand-set model for :data:`DEFAULT_COMPARISONS` (version ``"default-2"``).
 
     Every field's Bayes factor rises with its level, so closer agreement never lowers the
     match probability.
     """
     return MatchModel(
-        version="default-1",
+        version="default-2",
         prior=DEFAULT_PRIOR,
         comparisons=DEFAULT_COMPARISONS,
         m=dict(_DEFAULT_M),

@@ -1,5 +1,5 @@
 // The match model live matching scores with: the MatchModel node 'active' written by
-// `idgraph model fit`. No row: none was fitted, the built-in default ('default-1') is in
+// `idgraph model fit`. No row: none was fitted, the built-in default ('default-2') is in
 // use (`idgraph model show` prints either as a table of m, u and Bayes factors).
 // Parameters: none
 // Returns: version ('em-<hash>', 'labels-<hash>'), method ('em' or 'labels'), fitted_at,

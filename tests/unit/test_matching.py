@@ -113,6 +113,7 @@ def test_birth_date_formats(raw: str, cleaned: str) -> None:
         # no name, but a birth date, postcode and email still identify
         ({"postcode": "2600", "birth_date": "19900417"}, ["email:a@x.com"], True),
         ({"postcode": "2600"}, [], False),  # one field
+        ({}, ["email:a@x.com", "phone:5550123"], False),  # bare identifiers
         ({"postcode": "2600", "state": "act", "street_number": "4"}, [], False),  # weak ones
         ({"first_name": "Jane", "postcode": "2600"}, [], True),
         ({"last_name": "Doe", "birth_date": "19900417"}, [], True),
@@ -405,7 +406,7 @@ def test_score_pair_explains_each_field() -> None:
     assert body["last_name"] == {
         "level": "exact",
         "similarity": 1.0,
-        "weight": round(math.log2(0.8 / 0.003), 4),
+        "weight": round(math.log2(model.m["last_name"][-1] / model.u["last_name"][-1]), 4),
     }
     assert " " not in pair.comparison_json()
 
@@ -426,7 +427,72 @@ def test_describe_lists_every_non_null_level() -> None:
     rows = default_model().describe()
     assert len(rows) == sum(len(c.labels) - 1 for c in DEFAULT_COMPARISONS)
     first_exact = next(r for r in rows if r["field"] == "first_name" and r["label"] == "exact")
-    assert first_exact["bayes_factor"] == pytest.approx(0.8 / 0.01)
+    model = default_model()
+    assert first_exact["bayes_factor"] == pytest.approx(
+        model.m["first_name"][-1] / model.u["first_name"][-1]
+    )
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "joins"),
+    [
+        # a name alone, or a name against a different phone, is not enough
+        (
+            {"first_name": "ryan", "last_name": "hernandez", "suburb": "x"},
+            {"first_name": "ryan", "last_name": "hernandez", "postcode": "95125"},
+            False,
+        ),
+        (
+            {"first_name": "ryan", "last_name": "hernandez", "phone": "14159000000"},
+            {"first_name": "ryan", "last_name": "hernandez", "phone": "15108872736"},
+            False,
+        ),
+        # a household: same surname, address and postcode; other first name and birth date
+        (
+            {
+                "first_name": "ann",
+                "last_name": "lee",
+                "birth_date": "19800101",
+                "postcode": "94110",
+                "address": "4 mission st",
+            },
+            {
+                "first_name": "tom",
+                "last_name": "lee",
+                "birth_date": "19820505",
+                "postcode": "94110",
+                "address": "4 mission st",
+            },
+            False,
+        ),
+        # a name plus a birth date and postcode, or plus a near-identical email, is
+        (
+            {
+                "first_name": "jon",
+                "last_name": "smyth",
+                "birth_date": "19900201",
+                "postcode": "94110",
+            },
+            {
+                "first_name": "john",
+                "last_name": "smith",
+                "birth_date": "19900201",
+                "postcode": "94110",
+            },
+            True,
+        ),
+        (
+            {"first_name": "jane", "last_name": "doe", "email": "jane.doe@example.com"},
+            {"first_name": "jane", "last_name": "doe", "email": "jane.doe@gmial.com"},
+            True,
+        ),
+    ],
+)
+def test_default_model_is_cautious_with_names(
+    a: dict[str, str], b: dict[str, str], joins: bool
+) -> None:
+    pair = default_model().score_pair(profile("a|1", **a), profile("b|2", **b))
+    assert (pair.match_probability >= 0.5) is joins, pair.comparison_json()
 
 
 def test_model_rejects_wrong_level_counts() -> None:
