@@ -20,6 +20,8 @@ ANALYST_QUERIES = (
     "analyst/largest_customers",
     "analyst/recent_changes",
     "analyst/evidence_path",
+    "analyst/similar_records",
+    "analyst/largest_blocks",
 )
 
 

@@ -17,6 +17,7 @@ from app.api.routes import (
     health,
     identifiers,
     lookup,
+    match_model,
     overrides,
     records,
 )
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(overrides.router, prefix="/v1")
     app.include_router(explain.router, prefix="/v1")
     app.include_router(identifiers.router, prefix="/v1")
+    app.include_router(match_model.router, prefix="/v1")
 
     @app.exception_handler(InvalidInputError)
     async def _invalid(_: Request, exc: InvalidInputError) -> JSONResponse:

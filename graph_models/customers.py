@@ -384,3 +384,47 @@ class ErasureReport(BaseModel):
     suppressed: bool
     customers_affected: list[str]
     changes: list[Change] = Field(default_factory=list)
+
+
+class MatchLevelView(BaseModel):
+    """One comparison level of one field in the match model."""
+
+    field: str
+    level: int
+    label: str = Field(description="e.g. exact, jw>=0.92, lev<=1, else")
+    m: float = Field(description="P(this level | the two records are one person)")
+    u: float = Field(description="P(this level | they are two people)")
+    bayes_factor: float = Field(description="m / u")
+    match_weight: float = Field(description="log2 of the Bayes factor")
+
+
+class MatchModelView(BaseModel):
+    """The Fellegi-Sunter model live matching scores look-alike records with."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": "em-d15264e77898",
+                    "method": "em",
+                    "prior": 0.62,
+                    "levels": [
+                        {
+                            "field": "birth_date",
+                            "level": 3,
+                            "label": "exact",
+                            "m": 0.83,
+                            "u": 0.004,
+                            "bayes_factor": 207.5,
+                            "match_weight": 7.70,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    version: str
+    method: str = Field(description="default (built in), em (fitted) or labels")
+    prior: float = Field(description="share of candidate pairs that are matches (lambda)")
+    levels: list[MatchLevelView]

@@ -35,7 +35,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.engine.matching import MatchModel, MatchProfile, ScoredPair, blocking_keys, profile_of
+from app.engine.matching import (
+    MatchModel,
+    MatchProfile,
+    ScoredPair,
+    blocking_keys,
+    compare,
+    profile_of,
+)
 from app.engine.ports import ResolutionUnit
 from app.engine.scoring import anchor_of, match_weight, source_of
 from graph_models.records import NormalisedRecord
@@ -90,6 +97,8 @@ class _Evidence:
 
     pairs: dict[str, tuple[float, str]] = field(default_factory=dict)
     stored: dict[str, tuple[float, str]] = field(default_factory=dict)
+    first: datetime | None = None
+    last: datetime | None = None
 
 
 @dataclass
@@ -155,9 +164,9 @@ def best_pairs(
             theirs = profiles.get(other)
             if theirs is None or mine.identifiers & theirs.identifiers:
                 continue
-            scored = model.score_pair(mine, theirs)
-            if scored.match_probability >= min_probability:
-                kept[pair] = scored
+            # the cheap score first; the full explanation only for pairs worth keeping
+            if model.score(compare(mine, theirs, model.comparisons))[1] >= min_probability:
+                kept[pair] = model.score_pair(mine, theirs)
     return kept, len(done)
 
 
@@ -217,14 +226,18 @@ class SimilarityMatcher:
             block for block, size in final.items() if (size - delta[block] <= cap) != (size <= cap)
         )
         dirty_keys = set(profiles) | set(replaced)
+        # Records new in this batch have no stored evidence yet; the others (replaced, or
+        # in a block that flipped) may, and their links are rebuilt whole.
+        fresh = set(profiles) - set(replaced)
         if flipped:
             for members in unit.block_members(flipped, None).values():
                 dirty_keys.update(members)
+                fresh.difference_update(members)
         known = _Known(profiles=profiles)
         for record in written:
             known.ids[record.key] = [i.key for i in record.identifiers]
             known.times[record.key] = record.observed_at
-        return self._rematch(unit, model, dirty_keys, known, replaced)
+        return self._rematch(unit, model, dirty_keys, known, replaced, fresh)
 
     def rematch(
         self, unit: ResolutionUnit, model: MatchModel, keys: Sequence[str]
@@ -238,7 +251,7 @@ class SimilarityMatcher:
         """
         if not self.config.enabled:
             return SimilarityUpdate()
-        return self._rematch(unit, model, set(keys), _Known(), {})
+        return self._rematch(unit, model, set(keys), _Known(), {}, set())
 
     def _rematch(
         self,
@@ -247,6 +260,7 @@ class SimilarityMatcher:
         dirty_keys: set[str],
         known: _Known,
         replaced: Mapping[str, Sequence[str]],
+        fresh: set[str],
     ) -> SimilarityUpdate:
         cap = self.config.max_block
         known.load(unit, dirty_keys - set(replaced))
@@ -264,27 +278,38 @@ class SimilarityMatcher:
         known.load(unit, {m for ms in candidates.values() for m in ms})
         kept, compared = best_pairs(dirty, candidates, profiles, model, self.config.min_probability)
 
-        # Rebuild every SIMILAR link at an anchor (old or new) of a dirty record.
+        # Rebuild every SIMILAR link at an anchor (old or new) of a dirty record that may
+        # have stored evidence; for new records only the links their new pairs land on.
         anchors_now = {k: record_anchor(ids) for k, ids in known_ids.items()}
-        anchors: set[str] = set()
-        for key in dirty_keys:
+        whole: set[str] = set()
+        for key in dirty_keys - fresh:
             if (now := anchors_now.get(key)) is not None:
-                anchors.add(now)
+                whole.add(now)
             if key in replaced and (old := record_anchor(replaced[key])) is not None:
-                anchors.add(old)
+                whole.add(old)
+        landing: set[Pair] = set()
         for a, b in kept:
-            for key in (a, b):
-                if (anchor := anchors_now.get(key)) is not None:
-                    anchors.add(anchor)
+            anchor_a, anchor_b = anchors_now.get(a), anchors_now.get(b)
+            if anchor_a is None or anchor_b is None or anchor_a == anchor_b:
+                continue
+            pair = (anchor_a, anchor_b) if anchor_a < anchor_b else (anchor_b, anchor_a)
+            if pair[0] not in whole and pair[1] not in whole:
+                landing.add(pair)
+        anchors = whole | {k for pair in landing for k in pair}
         if not anchors:
             return SimilarityUpdate(compared=compared)
         unit.lock_identifiers(sorted(anchors))
         links: dict[Pair, _Evidence] = {}
         stored: set[Pair] = set()
-        for row in unit.similar_of(sorted(anchors)):
+        rows = unit.similar_of(sorted(whole)) if whole else []
+        rows += unit.similar_between(sorted(landing)) if landing else []
+        for row in rows:
             pair = (row["a"], row["b"])
+            if pair in stored:
+                continue
             stored.add(pair)
             evidence = links.setdefault(pair, _Evidence())
+            evidence.first, evidence.last = row["first_seen"], row["last_seen"]
             for text, p, comparison in zip(
                 row["pairs"], row["pair_probabilities"], row["comparisons"], strict=True
             ):
@@ -313,8 +338,16 @@ class SimilarityMatcher:
         compared: int,
     ) -> SimilarityUpdate:
         update = SimilarityUpdate(compared=compared)
+        # An edge that only gained pairs widens its stored span; one that lost pairs is
+        # re-spanned from all its records.
+        lost = {pair for pair, e in links.items() if any(text not in e.pairs for text in e.stored)}
         need = sorted(
-            {k for e in links.values() for text in e.pairs for k in split_pair_key(text)}
+            {
+                k
+                for pair, e in links.items()
+                for text in (e.pairs if pair in lost else set(e.pairs) - set(e.stored))
+                for k in split_pair_key(text)
+            }
             - set(times)
         )
         if need:
@@ -330,7 +363,14 @@ class SimilarityMatcher:
                 continue
             texts = sorted(evidence.pairs)
             records = sorted({k for t in texts for k in split_pair_key(t)})
-            stamps = [times[r] for r in records if r in times]
+            spanned = (
+                records
+                if pair in lost
+                else {k for t in texts if t not in evidence.stored for k in split_pair_key(t)}
+            )
+            stamps = [times[r] for r in spanned if r in times]
+            if pair not in lost and evidence.first is not None and evidence.last is not None:
+                stamps += [evidence.first, evidence.last]
             best = max(evidence.pairs[t][0] for t in texts)
             rows.append(
                 {

@@ -269,3 +269,7 @@ class Neo4jUnit:
 
     def count_records(self) -> int:
         return int(self._run("count_records")[0]["n"])
+
+    def similar_between(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+        rows = self._run("similar_between", pairs=[list(p) for p in pairs])
+        return [native(r.data()) for r in rows]

@@ -270,3 +270,53 @@ def test_erasing_a_matched_customer_leaves_no_attribute_behind(service, store) -
     for value in ("wei", "chen", "2001-03-09", "20010309", "lake shore"):
         assert value not in text, value
     assert "garcia" in text  # the other customer is untouched
+
+
+def test_api_explains_look_alikes_and_shows_the_model(client) -> None:
+    from tests.conftest import auth
+
+    body = {
+        "records": [
+            {"source": "crm", "record_id": "A-1", "attributes": attrs_of(PEOPLE[3])},
+            {
+                "source": "web",
+                "record_id": "W-1",
+                "attributes": attrs_of(PEOPLE[3], random.Random(2)),
+            },
+        ]
+    }
+    assert client.post("/v1/records", json=body).status_code == 200
+    found = client.get("/v1/lookup", params={"kind": "record", "value": "web|W-1"})
+    assert found.status_code == 200
+    explained = client.get(
+        "/v1/explain", params={"a": "record:crm|A-1", "b": "record:web|W-1"}
+    ).json()
+    assert explained["same_customer"] is True
+    (pair,) = explained["links"][0]["record_pairs"]
+    assert pair["records"] == ["crm|A-1", "web|W-1"]
+    assert {"first_name", "last_name", "birth_date", "postcode"} <= set(pair["comparison"])
+    lineage = client.get(f"/v1/customers/{found.json()['customer_id']}/lineage").json()
+    assert lineage["links"][0]["rule"] == "fellegi_sunter"
+    assert lineage["links"][0]["record_pairs"][0]["records"] == ["crm|A-1", "web|W-1"]
+
+    model = client.get("/v1/match-model", headers=auth("reader"))
+    assert model.status_code == 200
+    assert model.json()["version"] == "default-2" and model.json()["method"] == "default"
+    levels = {(r["field"], r["label"]) for r in model.json()["levels"]}
+    assert ("birth_date", "exact") in levels and ("first_name", "jw>=0.92") in levels
+    assert (
+        client.get("/v1/match-model", headers={"Authorization": "Bearer nope"}).status_code == 401
+    )
+    rejected = client.post(
+        "/v1/records",
+        json={
+            "records": [
+                {
+                    "source": "crm",
+                    "record_id": "X",
+                    "identifiers": [{"kind": "record", "value": "crm|A-1"}],
+                }
+            ]
+        },
+    )
+    assert rejected.status_code == 422 and "kind" in rejected.text
