@@ -284,12 +284,47 @@ def model_fit(
 
 
 @model_app.command("show")
-def model_show() -> None:
+def model_show(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the parameters as JSON (for `model load`).")
+    ] = False,
+) -> None:
     """Print the active match model (stored, or the built-in default)."""
     settings = get_settings()
     driver, service = _service(settings)
     try:
-        _print_model(service.match_model_now())
+        model = service.match_model_now()
+        if as_json:
+            console.print_json(model.to_json())
+        else:
+            _print_model(model)
+    finally:
+        driver.close()
+
+
+@model_app.command("load")
+def model_load(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="JSON from `model show --json`.")
+    ],
+    rematch_after: Annotated[
+        bool, typer.Option("--rematch/--no-rematch", help="Re-score stored evidence after.")
+    ] = True,
+) -> None:
+    """Set the match model by hand: m/u, prior and comparisons from a JSON file."""
+    from app.engine.matching import MatchModel, manual_model
+
+    try:
+        model = manual_model(MatchModel.from_json(file.read_text(encoding="utf-8")))
+    except IdgraphError as exc:
+        raise _fail(f"{file}: {exc.message}; start from `idgraph model show --json`") from None
+    settings = get_settings()
+    driver, service = _service(settings)
+    try:
+        service.set_model(model)
+        _print_model(model)
+        if rematch_after:
+            _rematch(service)
     finally:
         driver.close()
 

@@ -45,6 +45,7 @@ expectation-maximisation over the comparison vectors of candidate pairs, and
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -792,6 +793,13 @@ _DEFAULT_U: dict[str, tuple[float, ...]] = {
 }
 DEFAULT_PRIOR = 0.01
 """Share of candidate pairs (pairs sharing a blocking key) taken to be matches."""
+
+
+def manual_model(model: MatchModel) -> MatchModel:
+    """A hand-set model (``idgraph model load``), versioned by its parameters
+    (``manual-<hash>``) so that any change of m, u or prior is a new version."""
+    digest = _parameter_hash(model.prior, model.comparisons, model.m, model.u)
+    return dataclasses.replace(model, version=f"manual-{digest}", method="manual")
 
 
 def default_model() -> MatchModel:

@@ -424,7 +424,8 @@ class IdentityService:
         gammas = [compare(a, b) for a, b in pairs]
         if not gammas:
             raise InvalidInputError(
-                "no candidate record pairs to fit a match model on",
+                "no candidate record pairs to fit a match model on: ingest records with attributes "
+                "first (names, birth dates, postcodes, addresses)",
                 [
                     {
                         "loc": ["records"],
@@ -438,13 +439,15 @@ class IdentityService:
         else:
             model = fit_em(gammas, self.match_model_now())
         if store:
-            now = datetime.now(UTC).isoformat()
-            self.store.in_write_transaction(
-                lambda unit: unit.store_model(
-                    model.version, model.to_json(), model.method, now, len(gammas)
-                )
-            )
+            self.set_model(model, len(gammas))
         return model, len(gammas)
+
+    def set_model(self, model: MatchModel, pairs: int = 0) -> None:
+        """Make ``model`` the active one (fitted here, or set by hand from its JSON)."""
+        now = datetime.now(UTC).isoformat()
+        self.store.in_write_transaction(
+            lambda unit: unit.store_model(model.version, model.to_json(), model.method, now, pairs)
+        )
 
     def match_model_now(self) -> MatchModel:
         """The active model (stored or default), read in its own transaction."""
