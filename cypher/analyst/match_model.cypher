@@ -2,7 +2,7 @@
 // `idgraph model fit`. No row: none was fitted, the built-in default ('default-2') is in
 // use (`idgraph model show` prints either as a table of m, u and Bayes factors).
 // Parameters: none
-// Returns: version ('em-<hash>', 'labels-<hash>'), method ('em' or 'labels'), fitted_at,
+// Returns: version ('em-', 'labels-' or 'manual-<hash>'), method ('em', 'labels', 'manual'), fitted_at,
 //   fitted_on_pairs (candidate pairs it was estimated from), params (JSON: prior,
 //   comparisons, m and u per field and level, index 0 = null)
 MATCH (m:MatchModel {name: 'active'})
