@@ -150,7 +150,9 @@ class IdentityService:
             return None
         stored = unit.active_model()
         if stored is None:
-            return default_model() if self._model.method != "default" else self._model
+            if self._model.method != "default":
+                self._model = default_model()
+            return self._model
         if stored["version"] != self._model.version:
             self._model = MatchModel.from_json(stored["params"])
         return self._model
