@@ -28,7 +28,6 @@ stronger of its two kinds of evidence.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -128,7 +127,6 @@ class SimilarityUpdate:
     written: dict[Pair, float] = field(default_factory=dict)
     deleted: list[Pair] = field(default_factory=list)
     endpoints: set[str] = field(default_factory=set)
-    compared: int = 0
 
 
 def best_pairs(
@@ -137,7 +135,7 @@ def best_pairs(
     profiles: Mapping[str, MatchProfile],
     model: MatchModel,
     min_probability: float,
-) -> tuple[dict[Pair, ScoredPair], int]:
+) -> dict[Pair, ScoredPair]:
     """Score each dirty record against its candidates; keep pairs worth storing.
 
     Args:
@@ -148,7 +146,7 @@ def best_pairs(
         min_probability: pairs below are not evidence.
 
     Returns:
-        ``(a, b)`` record keys (a < b) -> scored pair, and how many pairs were compared.
+        ``(a, b)`` record keys (a < b) -> scored pair.
     """
     kept: dict[Pair, ScoredPair] = {}
     done: set[Pair] = set()
@@ -167,7 +165,7 @@ def best_pairs(
             # the cheap score first; the full explanation only for pairs worth keeping
             if model.score(compare(mine, theirs, model.comparisons))[1] >= min_probability:
                 kept[pair] = model.score_pair(mine, theirs)
-    return kept, len(done)
+    return kept
 
 
 class SimilarityMatcher:
@@ -276,7 +274,7 @@ class SimilarityMatcher:
             for key, blocks in blocks_of.items()
         }
         known.load(unit, {m for ms in candidates.values() for m in ms})
-        kept, compared = best_pairs(dirty, candidates, profiles, model, self.config.min_probability)
+        kept = best_pairs(dirty, candidates, profiles, model, self.config.min_probability)
 
         # Rebuild every SIMILAR link at an anchor (old or new) of a dirty record that may
         # have stored evidence; for new records only the links their new pairs land on.
@@ -297,7 +295,7 @@ class SimilarityMatcher:
                 landing.add(pair)
         anchors = whole | {k for pair in landing for k in pair}
         if not anchors:
-            return SimilarityUpdate(compared=compared)
+            return SimilarityUpdate()
         unit.lock_identifiers(sorted(anchors))
         links: dict[Pair, _Evidence] = {}
         stored: set[Pair] = set()
@@ -326,7 +324,7 @@ class SimilarityMatcher:
                 scored.match_probability,
                 scored.comparison_json(),
             )
-        return self._write(unit, model, links, stored, times, compared)
+        return self._write(unit, model, links, stored, times)
 
     @staticmethod
     def _write(
@@ -335,9 +333,8 @@ class SimilarityMatcher:
         links: dict[Pair, _Evidence],
         stored: set[Pair],
         times: dict[str, datetime],
-        compared: int,
     ) -> SimilarityUpdate:
-        update = SimilarityUpdate(compared=compared)
+        update = SimilarityUpdate()
         # An edge that only gained pairs widens its stored span; one that lost pairs is
         # re-spanned from all its records.
         lost = {pair for pair, e in links.items() if any(text not in e.pairs for text in e.stored)}
@@ -396,9 +393,3 @@ class SimilarityMatcher:
         if rows:
             unit.upsert_similar(rows)
         return update
-
-
-def comparison_of(text: str) -> dict[str, Any]:
-    """A stored comparison vector (JSON) as a dict, for explanations."""
-    value = json.loads(text)
-    return value if isinstance(value, dict) else {}
