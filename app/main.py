@@ -24,7 +24,7 @@ from app.api.routes import (
 from app.core.config import Settings, get_settings
 from app.core.errors import IdgraphError, InvalidInputError
 from app.core.security import ApiKeys
-from app.store.driver import apply_schema, create_driver
+from app.store.driver import apply_schema, create_async_driver, create_driver
 
 log = logging.getLogger("idgraph")
 
@@ -40,10 +40,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not app.state.api_keys.entries:
             log.warning("IDGRAPH_API_KEYS is empty: every /v1 request will be refused (401)")
         app.state.driver = None
+        app.state.async_driver = None
         app.state.schema_ready = False
         app.state.startup_error = None
         try:
             app.state.driver = create_driver(settings)
+            app.state.async_driver = create_async_driver(settings)
         except IdgraphError as exc:
             app.state.startup_error = exc.message
             log.error("no Neo4j driver: %s", exc.message)
@@ -58,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if app.state.async_driver is not None:
+                await app.state.async_driver.close()
             if app.state.driver is not None:
                 app.state.driver.close()
 

@@ -48,11 +48,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--lookup-warmup-seconds",
         type=float,
-        default=15.0,
-        help="unmeasured lookups at the same rate before the measured run",
+        default=60.0,
+        help="unmeasured lookups at the same rate before the measured run (the server's "
+        "JIT keeps compiling the read path for about a minute)",
     )
     parser.add_argument("--lookup-seconds", type=float, help="length of the lookup run (30)")
-    parser.add_argument("--lookup-threads", type=int, default=32, help="lookup thread pool")
+    parser.add_argument("--lookup-threads", type=int, default=32, help="keep-alive connections for lookups")
     parser.add_argument(
         "--incremental-identifiers",
         type=int,

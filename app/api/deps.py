@@ -1,8 +1,12 @@
-"""FastAPI dependencies as ``Annotated`` aliases."""
+"""FastAPI dependencies as ``Annotated`` aliases.
+
+They do no I/O, so they are ``async def``: FastAPI runs a plain ``def`` dependency in its
+thread pool, and each such hop costs more CPU than the lookup query itself.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,19 +19,21 @@ from app.engine.service import CustomerReads, IdentityService
 from app.store.graph_store import GraphStore
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> GraphStore:
+async def get_store(request: Request) -> GraphStore:
     driver = request.app.state.driver
     if driver is None:
         raise StoreUnavailableError(f"Neo4j is not configured: {request.app.state.startup_error}")
     store: GraphStore | None = getattr(request.app.state, "store", None)
     if store is None:
         store = request.app.state.store = GraphStore(
-            driver, request.app.state.settings.neo4j_database
+            driver,
+            request.app.state.settings.neo4j_database,
+            getattr(request.app.state, "async_driver", None),
         )
     return store
 
@@ -36,7 +42,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 
 
-def get_service(request: Request, store: StoreDep, settings: SettingsDep) -> IdentityService:
+async def get_service(request: Request, store: StoreDep, settings: SettingsDep) -> IdentityService:
     # Stateless and cheap to share: built once per process, not per request.
     service: IdentityService | None = getattr(request.app.state, "service", None)
     if service is None:
@@ -48,7 +54,7 @@ def get_service(request: Request, store: StoreDep, settings: SettingsDep) -> Ide
 ServiceDep = Annotated[IdentityService, Depends(get_service)]
 
 
-def get_reads(store: StoreDep) -> CustomerReads:
+async def get_reads(store: StoreDep) -> CustomerReads:
     return CustomerReads(store)
 
 
@@ -74,10 +80,10 @@ def _authorise(
     return role
 
 
-def require(need: Role) -> Callable[..., Role]:
+def require(need: Role) -> Callable[..., Awaitable[Role]]:
     """A dependency that lets through keys with role ``need`` or higher."""
 
-    def check(
+    async def check(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Role:

@@ -76,6 +76,8 @@ class IdentityStore(Protocol):
 
     def lookup(self, key: str) -> dict[str, Any] | None: ...
 
+    async def lookup_async(self, key: str) -> dict[str, Any] | None: ...
+
     def profile(self, customer_id: str) -> dict[str, Any] | None: ...
 
     def iter_identifiers(self) -> Iterator[dict[str, Any]]: ...
@@ -612,7 +614,15 @@ class IdentityService:
     def lookup(self, kind: str, value: str, source: str | None = None) -> LookupResult:
         """Which customer an identifier belongs to (normalised as at ingestion)."""
         key = self.identifier_key(kind, value, source)
-        row = self.store.lookup(key)
+        return self._lookup_result(key, self.store.lookup(key))
+
+    async def lookup_async(self, kind: str, value: str, source: str | None = None) -> LookupResult:
+        """:meth:`lookup` for the API's event loop."""
+        key = self.identifier_key(kind, value, source)
+        return self._lookup_result(key, await self.store.lookup_async(key))
+
+    @staticmethod
+    def _lookup_result(key: str, row: dict[str, Any] | None) -> LookupResult:
         if row is None:
             raise NotFoundError(f"no identifier {key} in the graph")
         return LookupResult(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from neo4j import Driver, GraphDatabase
+from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
 
 from app.core.config import Settings
 from app.provision.neo4j_server import connection_settings
@@ -13,18 +14,28 @@ from app.store import catalog
 log = logging.getLogger(__name__)
 
 
+def _driver_options(settings: Settings) -> dict[str, Any]:
+    uri, user, password = connection_settings(settings)
+    return {
+        "uri": uri,
+        "auth": (user, password),
+        "max_connection_pool_size": 50,
+        "connection_acquisition_timeout": 30.0,
+        "max_transaction_retry_time": 60.0,
+        # Warnings such as "unknown property key" on an empty graph are noise here.
+        "notifications_min_severity": "OFF",
+    }
+
+
 def create_driver(settings: Settings) -> Driver:
     """A driver for the configured Neo4j (external, or the local server's password file)."""
-    uri, user, password = connection_settings(settings)
-    return GraphDatabase.driver(
-        uri,
-        auth=(user, password),
-        max_connection_pool_size=50,
-        connection_acquisition_timeout=30.0,
-        max_transaction_retry_time=60.0,
-        # Warnings such as "unknown property key" on an empty graph are noise here.
-        notifications_min_severity="OFF",
-    )
+    return GraphDatabase.driver(**_driver_options(settings))
+
+
+def create_async_driver(settings: Settings) -> AsyncDriver:
+    """An asyncio driver for the API's hot read path (``GET /v1/lookup``), so a lookup
+    runs on the event loop instead of hopping to a worker thread and back."""
+    return AsyncGraphDatabase.driver(**_driver_options(settings))
 
 
 def apply_schema(driver: Driver, database: str) -> list[str]:

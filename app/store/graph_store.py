@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from neo4j import READ_ACCESS, Driver, ManagedTransaction
+import anyio.to_thread
+from neo4j import READ_ACCESS, AsyncDriver, Driver, ManagedTransaction
 from neo4j.exceptions import ServiceUnavailable, SessionExpired
 
 from app.engine.ports import ResolutionUnit
@@ -21,11 +22,15 @@ class GraphStore:
     Args:
         driver: the process's one driver (created in the app's lifespan or the CLI).
         database: the Neo4j database every call names.
+        async_driver: the API's asyncio driver, for :meth:`lookup_async` (optional).
     """
 
-    def __init__(self, driver: Driver, database: str = "neo4j") -> None:
+    def __init__(
+        self, driver: Driver, database: str = "neo4j", async_driver: AsyncDriver | None = None
+    ) -> None:
         self.driver = driver
         self.database = database
+        self.async_driver = async_driver
 
     def in_write_transaction(self, work: Callable[[ResolutionUnit], T]) -> T:
         """Run ``work`` in one managed write transaction (retried on transient errors)."""
@@ -55,6 +60,24 @@ class GraphStore:
                     database=self.database, default_access_mode=READ_ACCESS
                 ) as session:
                     record = session.run(query, key=key).single()
+                return native(record.data()) if record else None
+            except (ServiceUnavailable, SessionExpired):
+                if attempt == 2:
+                    raise
+        return None
+
+    async def lookup_async(self, key: str) -> dict[str, Any] | None:
+        """:meth:`lookup` on the event loop (the async driver), else in a worker thread."""
+        if self.async_driver is None:
+            return await anyio.to_thread.run_sync(self.lookup, key)
+        query = catalog.query("queries/lookup_identifier")
+        for attempt in (1, 2):
+            try:
+                async with self.async_driver.session(
+                    database=self.database, default_access_mode=READ_ACCESS
+                ) as session:
+                    result = await session.run(query, key=key)
+                    record = await result.single()
                 return native(record.data()) if record else None
             except (ServiceUnavailable, SessionExpired):
                 if attempt == 2:

@@ -18,7 +18,7 @@ router = APIRouter(tags=["lookup"])
     summary="Resolve one identifier to its customer",
     responses={404: {"description": "The identifier is not in the graph"}},
 )
-def lookup(
+async def lookup(
     _: ReaderDep,
     service: ServiceDep,
     kind: Annotated[str, Query(examples=["email"])],
@@ -28,4 +28,4 @@ def lookup(
     ] = None,
 ) -> LookupResult:
     """Normalised as at ingestion; a shared identifier answers with ``shared: true``."""
-    return service.lookup(kind, value, source)
+    return await service.lookup_async(kind, value, source)
