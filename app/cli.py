@@ -81,6 +81,9 @@ def neo4j_status() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (IDGRAPH_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (IDGRAPH_PORT).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (IDGRAPH_WORKERS).", min=1)
+    ] = None,
 ) -> None:
     """Run the API with uvicorn (127.0.0.1:8000 by default)."""
     import uvicorn
@@ -91,6 +94,7 @@ def serve(
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
+        workers=workers or settings.workers,
         log_level="info",
     )
 

@@ -190,6 +190,7 @@ def api_server(
     port: int = API_PORT,
     log_path: Path | None = None,
     ready_timeout: float = 120.0,
+    workers: int = 1,
 ) -> Iterator[Api]:
     """Run the API with uvicorn as a subprocess; yield it once /readyz says 200.
 
@@ -214,6 +215,8 @@ def api_server(
         "--no-access-log",
         "--log-level",
         "warning",
+        "--workers",
+        str(workers),
     ]
     writer_key, reader_key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     keys = ",".join([_key_entry(writer_key, "writer"), _key_entry(reader_key, "reader")])
@@ -289,13 +292,24 @@ def _tail(path: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process so far (Linux ``/proc``), or None."""
+def _stat(pid: int | str) -> list[str] | None:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time so far (Linux ``/proc``) of a process and its live children
+    (uvicorn's worker processes), or None."""
+    fields = _stat(pid)
+    if fields is None:
+        return None
+    ticks = int(fields[11]) + int(fields[12])
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (child := _stat(entry.name)) and child[1] == str(pid):
+            ticks += int(child[11]) + int(child[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class CpuMeter:

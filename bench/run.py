@@ -53,7 +53,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "JIT keeps compiling the read path for about a minute)",
     )
     parser.add_argument("--lookup-seconds", type=float, help="length of the lookup run (30)")
-    parser.add_argument("--lookup-threads", type=int, default=32, help="keep-alive connections for lookups")
+    parser.add_argument(
+        "--lookup-threads", type=int, default=32, help="keep-alive connections for lookups"
+    )
     parser.add_argument(
         "--incremental-identifiers",
         type=int,
@@ -69,6 +71,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help=f"comma-separated subset of {','.join(STEPS)} (run in that order)",
     )
     parser.add_argument("--api-port", type=int, default=harness.API_PORT)
+    parser.add_argument(
+        "--api-workers",
+        type=int,
+        default=2,
+        help="uvicorn worker processes of the API (stateless replicas; one per core)",
+    )
     parser.add_argument(
         "--keep-neo4j", action="store_true", help="leave the bench's Neo4j running at the end"
     )
@@ -93,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = harness.bench_settings()
     where = settings.bolt_uri + (" (external)" if settings.external_neo4j else "")
     console.rule(f"idgraph benchmark: {', '.join(args.steps)}")
-    console.print(f"Neo4j {where}; API on 127.0.0.1:{args.api_port}")
+    console.print(f"Neo4j {where}; API on 127.0.0.1:{args.api_port} ({args.api_workers} worker(s))")
     results: dict[str, Any] = {
         "started_at": started.isoformat(),
         "args": dict(vars(args)),
@@ -111,7 +119,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if "ingest" in args.steps:
                 harness.reset_graph(driver, settings)
             with console.status("starting the API…"):
-                api = stack.enter_context(harness.api_server(settings, port=args.api_port))
+                api = stack.enter_context(
+                    harness.api_server(settings, port=args.api_port, workers=args.api_workers)
+                )
             run_steps(args, settings, driver, api, results)
     except IdgraphError as exc:
         console.print(f"[bold red]error:[/] {exc.message}")

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # --- the API server
     host: str = "127.0.0.1"
     port: int = 8000
+    #: API worker processes (``idgraph serve``); the service is stateless, so each is a
+    #: replica. Python runs one core per process: a second worker lets two ingest
+    #: batches compute at once.
+    workers: int = Field(default=1, ge=1, le=64)
     max_batch_size: int = Field(default=1000, ge=1, le=100_000)
     #: ``key:role,...`` with roles reader, writer, admin (``sha256=<hex>:role`` for hashes).
     #: No keys means every /v1 request is refused with 401.

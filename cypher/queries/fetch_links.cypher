@@ -1,6 +1,6 @@
 // Current evidence of the given identifier pairs (a < b).
 // Parameters: $pairs (list of [a, b] identifier keys)
-// Returns: a, b, records, first_seen, last_seen
+// Returns: a, b, records, first_seen, last_seen (times as ISO strings)
 UNWIND $pairs AS p
 MATCH (a:Identifier {key: p[0]})
 MATCH (b:Identifier {key: p[1]})
@@ -10,4 +10,4 @@ CALL (a, b) {
   RETURN l
 }
 RETURN a.key AS a, b.key AS b, l.records AS records,
-       l.first_seen AS first_seen, l.last_seen AS last_seen
+       toString(l.first_seen) AS first_seen, toString(l.last_seen) AS last_seen

@@ -1,7 +1,7 @@
 // The similarity evidence on given identifier pairs (a < b), if any.
 // Parameters: $pairs (list of [a, b] identifier keys)
 // Returns: a, b, pairs (list of "recA ~ recB"), pair_probabilities, comparisons (JSON per
-//          pair), first_seen, last_seen
+//          pair), first_seen, last_seen (ISO strings)
 UNWIND $pairs AS p
 MATCH (a:Identifier {key: p[0]})
 MATCH (b:Identifier {key: p[1]})
@@ -11,4 +11,4 @@ CALL (a, b) {
   RETURN s
 }
 RETURN a.key AS a, b.key AS b, s.pairs AS pairs, s.pair_probabilities AS pair_probabilities,
-       s.comparisons AS comparisons, s.first_seen AS first_seen, s.last_seen AS last_seen
+       s.comparisons AS comparisons, toString(s.first_seen) AS first_seen, toString(s.last_seen) AS last_seen
