@@ -65,6 +65,7 @@ def ingest(
     clients: int,
     console: Console,
     batch_size: int = BATCH_SIZE,
+    label: str = "ingest",
 ) -> tuple[int, int, int, float, list[str]]:
     """POST ``records`` in order, ``batch_size`` at a time, from ``clients`` threads.
 
@@ -79,7 +80,7 @@ def ingest(
     failures: list[str] = []
 
     with Progress(
-        TextColumn("[bold]ingest[/]"),
+        TextColumn(f"[bold]{label}[/]"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("records"),
