@@ -41,6 +41,10 @@ class LookupFigures:
     threads: int
     late_sends: int
     error_samples: list[str] = field(default_factory=list)
+    #: The slowest requests as (seconds into the measured run, latency in ms), slowest
+    #: first: tails bunched at one moment point at a pause (GC, replanning), spread
+    #: ones at queueing.
+    slowest: list[tuple[float, float]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -202,6 +206,7 @@ async def _run_lookups(
     n = len(results)
 
     latencies = sorted(r[0] * 1000 for r in results)
+    slowest = sorted(results, key=lambda r: r[0], reverse=True)[: max(1, n // 100)]
     problems = [r[2] for r in results if r[2] is not None]
     last = max((r[1] for r in results), default=t0)
     completed = len(results) - len(problems)
@@ -221,4 +226,5 @@ async def _run_lookups(
         threads=threads,
         late_sends=late,
         error_samples=problems[:5],
+        slowest=[(round(r[1] - r[0] - t0, 3), round(r[0] * 1000, 2)) for r in slowest],
     )

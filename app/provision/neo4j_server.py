@@ -55,6 +55,10 @@ _POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
 
 _JVM_OPTIONS = (
     "-XX:+UseG1GC",
+    # G1's default pause goal is 200 ms; measured young-collection pauses of 200-350 ms
+    # after a heavy ingest put the lookup p99 at ~300 ms. A 50 ms goal makes G1 size the
+    # young generation for short pauses (more, cheaper collections).
+    "-XX:MaxGCPauseMillis=50",
     "-XX:-OmitStackTraceInFastThrow",
     "-XX:+ExitOnOutOfMemoryError",
     "-Djdk.nio.maxCachedBufferSize=1024",
@@ -295,6 +299,7 @@ class LocalNeo4j:
             f"-Xms{heap}",
             f"-Xmx{heap}",
             *_JVM_OPTIONS,
+            f"-Xlog:gc:file={self.logs_dir}/gc.log:time,uptime,level,tags:filecount=5,filesize=20m",
             "-cp",
             f"{self.lib_dir}/*",
             ENTRY_POINT,
