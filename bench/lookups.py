@@ -5,11 +5,18 @@ latency runs from that due time to its answer. A slow server therefore shows up 
 growing latency rather than as a politely lower request rate (no coordinated
 omission). Requests go out from one asyncio loop over a pool of keep-alive connections
 (see :class:`_Connection`), so the load generator takes little of the CPU it measures.
+
+The bench process holds the generated data set (hundreds of thousands of dicts), so a
+full collection of Python's cyclic garbage collector stalls its loop for tens of ms and
+every request due meanwhile would be charged with the stall. The run therefore freezes
+what exists and switches the collector off until it ends; ``late_sends`` counts any
+stall that remains.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import random
 from collections.abc import Mapping, Sequence
@@ -138,9 +145,16 @@ def run_lookups(
         warmup_seconds: then this long at ``rate``, unmeasured, so the server's JIT and
             pools reach the steady state the measured run reports.
     """
-    return asyncio.run(
-        _run_lookups(api, targets, rate, seconds, threads, warmup, meter, warmup_seconds)
-    )
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        return asyncio.run(
+            _run_lookups(api, targets, rate, seconds, threads, warmup, meter, warmup_seconds)
+        )
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 async def _run_lookups(

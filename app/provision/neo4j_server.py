@@ -299,7 +299,9 @@ class LocalNeo4j:
             f"-Xms{heap}",
             f"-Xmx{heap}",
             *_JVM_OPTIONS,
-            f"-Xlog:gc:file={self.logs_dir}/gc.log:time,uptime,level,tags:filecount=5,filesize=20m",
+            # Collections and safepoints (every stop-the-world pause) with their times.
+            f"-Xlog:gc,safepoint:file={self.logs_dir}/gc.log"
+            ":time,uptime,level,tags:filecount=5,filesize=20m",
             "-cp",
             f"{self.lib_dir}/*",
             ENTRY_POINT,
