@@ -219,8 +219,9 @@ async def _run_lookups(
             connection.close()
     n = len(results)
 
-    latencies = sorted(r[0] * 1000 for r in results)
-    slowest = sorted(results, key=lambda r: r[0], reverse=True)[: max(1, n // 100)]
+    ranked = sorted(results, key=lambda r: r[0])
+    latencies = [r[0] * 1000 for r in ranked]
+    slowest = ranked[::-1][: max(1, n // 100)]
     problems = [r[2] for r in results if r[2] is not None]
     last = max((r[1] for r in results), default=t0)
     completed = len(results) - len(problems)

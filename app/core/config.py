@@ -32,8 +32,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     #: API worker processes (``idgraph serve``); the service is stateless, so each is a
-    #: replica. Python runs one core per process: a second worker lets two ingest
-    #: batches compute at once.
+    #: replica. Python runs one core per process: a second worker lets requests compute
+    #: at once (ingest batches that share a customer still wait for each other's locks).
     workers: int = Field(default=1, ge=1, le=64)
     max_batch_size: int = Field(default=1000, ge=1, le=100_000)
     #: ``key:role,...`` with roles reader, writer, admin (``sha256=<hex>:role`` for hashes).
