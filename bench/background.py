@@ -12,7 +12,8 @@ The background is what the engine would have built from the same records:
   match probability and weight, and the records, sources and times it keeps;
 * shared identifiers and customers come from
   :func:`~app.engine.recluster.partition_graph`, the from-scratch clustering the engine
-  itself uses as the reference for its incremental path;
+  itself uses as the reference for its incremental path, with the record attributes its
+  attribute policies check;
 * every node and relationship carries the properties the engine's statements write
   (``cypher/queries/upsert_records``, ``upsert_identifiers``, ``create_observations``,
   ``upsert_links``, ``set_shared``, ``upsert_customers``, ``assign_members`` and the
@@ -40,6 +41,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.core.config import Settings
+from app.engine.clustering import node_attributes
 from app.engine.normalize import Normaliser
 from app.engine.recluster import partition_graph
 from app.engine.resolver import ResolutionConfig, Resolver, new_customer_id
@@ -266,7 +268,17 @@ def model_graph(records: Iterable[CompactRecord], config: ResolutionConfig) -> B
         (a, b): link_probability(kinds[a], kinds[b], recs, config.scoring)
         for (a, b), recs in evidence.items()
     }
-    partition = partition_graph(kinds, probability, config)
+    attributes = node_attributes(
+        (
+            (key, record.key, name.removeprefix("attr_"), value)
+            for record in ordered
+            for name, value in record.props.items()
+            if name.startswith("attr_")
+            for key in record.identifiers
+        ),
+        config.attribute_policies,
+    )
+    partition = partition_graph(kinds, probability, config, attributes=attributes)
     resolver = Resolver(config)
     neighbour_kinds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for a, b in probability:

@@ -300,6 +300,15 @@ class PolicySplitExplanation(BaseModel):
     rule: str = Field(description="The policy or cannot-link override that split them")
     separated: list[str]
     cut_links: list[LinkEvidence]
+    field: str | None = Field(
+        default=None,
+        description="For an attribute policy: the record attribute whose values disagreed",
+    )
+    records: list[str] = Field(
+        default_factory=list,
+        description="For an attribute policy: the two records (one observing each separated "
+        "identifier) whose values of `field` disagreed beyond a typo",
+    )
 
 
 class Explanation(BaseModel):

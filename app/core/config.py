@@ -82,6 +82,16 @@ class Settings(BaseSettings):
     kind_policies: list[dict[str, Any]] = Field(
         default_factory=lambda: [{"kind": "account", "max_per_customer": 1, "per_source": True}]
     )
+    #: JSON, e.g. ``[{"field": "birth_date", "compare": "date"}]``: at most one value of the
+    #: record attribute per customer, up to a typo (``compare``: date, code, exact, or
+    #: person for ``first_name+birth_date``: unlike first names with differing dates).
+    attribute_policies: list[dict[str, Any]] = Field(
+        default_factory=lambda: [
+            {"field": "birth_date", "compare": "date"},
+            {"field": "national_id", "compare": "code"},
+            {"field": "first_name+birth_date", "compare": "person"},
+        ]
+    )
     #: JSON, ``{"<kind or *>": {"<neighbour kind>": limit}}``; None keeps the defaults.
     shared_limits: dict[str, dict[str, int]] | None = None
     #: JSON, ``{"<kind>": strength}``: base match probability of a co-observation link.

@@ -3,8 +3,25 @@
 Given the joinable identifiers of some connected components and their links, the
 partition is: connected components over links at or above the join threshold, each then
 split along its weakest evidence (a minimum weighted s-t cut) for as long as it breaks a
-per-kind policy. Everything is built in sorted order, so the result depends only on the
-graph, never on the order in which records arrived: the incremental path and a
+rule. Rules are checked in this order, and the first one broken is cut first:
+
+1. **cannot-link overrides** (an analyst said so);
+2. **kind policies** (:class:`KindPolicy`, "at most one web account per customer"): a
+   fact about the identifiers themselves;
+3. **attribute policies** (:class:`AttributePolicy`, "at most one birth date per
+   customer, up to a typo"): evidence from the records, which carries typos, so it
+   comes last. The clustering's nodes are identifiers, not records: a record's
+   attributes belong to every identifier it observed, so a node holds
+   ``(record key, cleaned value)`` pairs per field (:func:`node_attributes`). A group
+   breaks the policy when two *different* nodes hold values that are not the same up to
+   a typo (a household of different birth dates chained by look-alike links, a care
+   home's shared landline next to its residents' own phones), unless the two are record
+   stand-ins linked directly: that link is the two records' own look-alike score, which
+   already weighed the disagreement; a chain's
+   did not. Values that clash inside one node cannot be cut apart and are ignored.
+
+Everything is built in sorted order, so the result depends only on the graph (and the
+attributes), never on the order in which records arrived: the incremental path and a
 from-scratch re-cluster call the same function and agree.
 """
 
@@ -12,10 +29,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
+from rapidfuzz.distance import OSA, JaroWinkler
+
+from app.engine.matching import clean_code, clean_date, clean_text, dates_typo_equal
 
 
 @dataclass(frozen=True)
@@ -47,15 +67,155 @@ class KindPolicy:
 
 DEFAULT_POLICIES: tuple[KindPolicy, ...] = (KindPolicy("account", 1, per_source=True),)
 
+#: The kind of a record's stand-in identifier (``record:<source>|<record_id>``).
+RECORD = "record"
+
+
+def _same_code(a: str, b: str) -> bool:
+    # Ids are long and random: two people's ids almost never come within two edits, while
+    # one person's id is often keyed with two mistakes (or two digits swapped and one wrong).
+    return a == b or OSA.distance(a, b, score_cutoff=2) <= 2
+
+
+def _same_text(a: str, b: str) -> bool:
+    return a == b
+
+
+#: Joins the parts of a compound policy's value (``first_name+birth_date``).
+PART_SEPARATOR = "\x1f"
+
+
+def _clean_person(value: str) -> str:
+    first, _, birth = value.partition(PART_SEPARATOR)
+    first, birth = clean_text(first), clean_date(birth)
+    return f"{first}{PART_SEPARATOR}{birth}" if first and birth else ""
+
+
+def _same_person(a: str, b: str) -> bool:
+    first_a, _, birth_a = a.partition(PART_SEPARATOR)
+    first_b, _, birth_b = b.partition(PART_SEPARATOR)
+    return birth_a == birth_b or JaroWinkler.similarity(first_a, first_b, score_cutoff=0.8) >= 0.8
+
+
+#: How an attribute policy cleans values and when two count as the same value.
+COMPARISONS = {
+    # first name and birth date (``first_name+birth_date``): one person unless the first
+    # names are unlike (Jaro-Winkler < 0.80: not a typo, not Jon/John) AND the birth dates
+    # differ at all. Family members often share a birth year and month, so two siblings'
+    # dates are often one edit apart: the date policy alone lets them through.
+    "person": (_clean_person, _same_person),
+    # YYYYMMDD; one edit (a wrong or missing digit) or day and month swapped
+    "date": (clean_date, dates_typo_equal),
+    # letters and digits; at most two edits, an adjacent swap counting as one (OSA <= 2)
+    "code": (clean_code, _same_code),
+    # trimmed, lower-cased text; no typo allowed
+    "exact": (clean_text, _same_text),
+}
+
+
+@dataclass(frozen=True)
+class AttributePolicy:
+    """At most one value of the record attribute ``field`` per customer, up to a typo.
+
+    ``compare`` names how values are cleaned and compared (:data:`COMPARISONS`):
+    ``date`` (``YYYYMMDD``, the same within one edit or with day and month swapped),
+    ``code`` (letters and digits, the same within one edit or one adjacent
+    transposition) or ``exact``.
+    """
+
+    field: str
+    compare: str = "exact"
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The record attributes the policy reads: one, or the parts of ``a+b``."""
+        return tuple(self.field.split("+"))
+
+    def __post_init__(self) -> None:
+        if self.compare not in COMPARISONS:
+            raise ValueError(
+                f"attribute policy {self.field!r}: compare must be one of "
+                f"{sorted(COMPARISONS)}, not {self.compare!r}"
+            )
+
+    @property
+    def name(self) -> str:
+        typo = "" if self.compare == "exact" else " (up to a typo)"
+        return f"at most one {self.field} per customer{typo}"
+
+    def clean(self, value: str) -> str:
+        """The value as the policy compares it ("" when nothing is left)."""
+        return COMPARISONS[self.compare][0](value)
+
+    def same(self, a: str, b: str) -> bool:
+        """Whether two cleaned values are one value up to a typo."""
+        return COMPARISONS[self.compare][1](a, b)
+
+
+DEFAULT_ATTRIBUTE_POLICIES: tuple[AttributePolicy, ...] = (
+    AttributePolicy("birth_date", "date"),
+    AttributePolicy("national_id", "code"),
+    AttributePolicy("first_name+birth_date", "person"),
+)
+
+#: Per node (identifier key), per field: the ``(record key, cleaned value)`` pairs of the
+#: records that observed it.
+NodeAttributes = Mapping[str, Mapping[str, Collection[tuple[str, str]]]]
+
+
+def node_attributes(
+    observations: Iterable[tuple[str, str, str, str]],
+    policies: Iterable[AttributePolicy],
+) -> dict[str, dict[str, set[tuple[str, str]]]]:
+    """What :func:`cluster` needs from the records, from what they observed.
+
+    Args:
+        observations: ``(identifier key, record key, field, raw value)``, one per record
+            attribute and identifier it observed (fields without a policy are ignored).
+        policies: the attribute policies; each cleans its field's values.
+
+    Returns:
+        identifier key -> field -> ``{(record key, cleaned value)}``; values that clean to
+        nothing are left out.
+    """
+    policies = tuple(policies)
+    by_field = {policy.field: policy for policy in policies if len(policy.fields) == 1}
+    compound = [policy for policy in policies if len(policy.fields) > 1]
+    parts: dict[tuple[str, str], dict[str, str]] = {}
+    held: dict[str, dict[str, set[tuple[str, str]]]] = {}
+    for node, record, name, raw in observations:
+        if compound:
+            parts.setdefault((node, record), {})[name] = raw
+        policy = by_field.get(name)
+        if policy is None:
+            continue
+        value = policy.clean(raw)
+        if value:
+            held.setdefault(node, {}).setdefault(name, set()).add((record, value))
+    for policy in compound:  # a record's parts joined, where it has them all
+        for (node, record), raws in sorted(parts.items()):
+            if all(part in raws for part in policy.fields):
+                value = policy.clean(PART_SEPARATOR.join(raws[part] for part in policy.fields))
+                if value:
+                    held.setdefault(node, {}).setdefault(policy.field, set()).add((record, value))
+    return held
+
 
 @dataclass(frozen=True)
 class PolicySplit:
-    """One minimum cut made to honour a policy."""
+    """One minimum cut made to honour a policy.
+
+    For an attribute policy, ``field`` names the attribute and ``records`` the two
+    records (one held by each separated identifier) whose values disagreed. The values
+    are not kept: splits end up in history reasons and logs.
+    """
 
     policy: str
     separated: tuple[str, str]
     cut: tuple[tuple[str, str], ...]
     parts: tuple[frozenset[str], frozenset[str]]
+    field: str | None = None
+    records: tuple[str, str] | None = None
 
 
 @dataclass
@@ -94,17 +254,40 @@ class CannotLink:
     name: str
 
 
+@dataclass(frozen=True)
+class Violation:
+    """A rule a group breaks and the two identifiers to separate (``a`` from ``b``); for
+    an attribute policy, the field and the two records whose values disagree."""
+
+    rule: str
+    a: str
+    b: str
+    field: str | None = None
+    records: tuple[str, str] | None = None
+
+
 def violation(
     members: Iterable[str],
     policies: Iterable[KindPolicy],
     cannot_link: Iterable[CannotLink] = (),
-) -> tuple[str, str, str] | None:
-    """The first rule a group breaks (cannot-link overrides first, then policies) and the
-    two identifiers to separate, or None."""
+    attribute_policies: Iterable[AttributePolicy] = (),
+    attributes: NodeAttributes | None = None,
+    direct: Mapping[str, Mapping[str, float]] | None = None,
+) -> Violation | None:
+    """The first rule a group breaks (cannot-link overrides first, then kind policies,
+    then attribute policies) and the two identifiers to separate, or None.
+
+    ``direct`` (node -> linked node -> probability, the links that join) excuses an
+    attribute clash between two record stand-ins (``record:`` identifiers) linked to each
+    other directly: that link is the look-alike score of exactly those two records, which
+    already weighed the disagreement (a typo-ridden duplicate of one person).
+    What a policy forbids is a customer held together only by a *chain* through such a
+    clash (a household, a care home).
+    """
     group = set(members)
     for rule in sorted(cannot_link, key=lambda c: (c.a, c.b, c.name)):
         if rule.a in group and rule.b in group:
-            return rule.name, rule.a, rule.b
+            return Violation(rule.name, rule.a, rule.b)
     ordered = sorted(group)
     for policy in policies:
         buckets: dict[str, list[str]] = defaultdict(list)
@@ -114,15 +297,91 @@ def violation(
         for scope in sorted(buckets):
             keys = buckets[scope]
             if len(keys) > policy.max_per_customer:
-                return policy.name, keys[0], keys[1]
+                return Violation(policy.name, keys[0], keys[1])
+    if attributes:
+        for attribute_policy in attribute_policies:
+            found = _attribute_conflict(ordered, attribute_policy, attributes, direct)
+            if found is not None:
+                return found
     return None
 
 
-def _graph(nodes: Iterable[str], adjacency: Mapping[str, Mapping[str, float]]) -> nx.Graph:
+def _attribute_conflict(
+    ordered: list[str],
+    policy: AttributePolicy,
+    attributes: NodeAttributes,
+    direct: Mapping[str, Mapping[str, float]] | None = None,
+) -> Violation | None:
+    """The first node (in key order) holding a value that clashes with a value another
+    node holds, and the first such other node; the records are the smallest clashing pair.
+
+    Values are compared distinct value against distinct value, so a group of many
+    identifiers costs the square of its few distinct values, not of its records.
+    """
+    held: dict[str, set[str]] = {}
+    holders: dict[str, list[str]] = defaultdict(list)
+    for node in ordered:
+        values = {value for _, value in attributes.get(node, {}).get(policy.field, ())}
+        if values:
+            held[node] = values
+            for value in values:
+                holders[value].append(node)
+    if len(holders) < 2:
+        return None
+    distinct = sorted(holders)
+    # Values one typo apart are one value, and so are values joined by a chain of typos
+    # (a duplicate with one wrong digit and another with a different wrong digit both
+    # sit one typo from the original): values clash across these classes only.
+    parent = {value: value for value in distinct}
+
+    def find(value: str) -> str:
+        while parent[value] != value:
+            parent[value] = parent[parent[value]]
+            value = parent[value]
+        return value
+
+    for i, value in enumerate(distinct):
+        for other in distinct[i + 1 :]:
+            if find(value) != find(other) and policy.same(value, other):
+                parent[max(find(value), find(other))] = min(find(value), find(other))
+    if len({find(value) for value in distinct}) < 2:
+        return None
+    classes: dict[str, list[str]] = defaultdict(list)
+    for value in distinct:
+        classes[find(value)].append(value)
+    clashes: dict[str, set[str]] = {
+        value: {
+            other for root, members in classes.items() if root != find(value) for other in members
+        }
+        for value in distinct
+    }
+    for node, values in held.items():  # in key order
+        rivals = {other for value in values for other in clashes[value]}
+        # holders are in key order: the first holder other than ``node`` is among two
+        # Only a link between two record stand-ins is known to be a comparison of exactly
+        # these two records (their look-alike score, which counted this field); a link
+        # between identifiers may be a co-observation that never looked at it.
+        linked = direct.get(node, {}) if direct is not None and _kind(node) == RECORD else {}
+        linked = {n: p for n, p in linked.items() if _kind(n) == RECORD}
+        partners = [n for rival in rivals for n in holders[rival] if n != node and n not in linked]
+        if not partners:
+            continue  # no other node (not linked to it directly) holds a clashing value
+        partner = min(partners)
+        records = min(
+            (mine, theirs)
+            for mine, value in attributes[node][policy.field]
+            for theirs, other in attributes[partner][policy.field]
+            if other in clashes[value]
+        )
+        return Violation(policy.name, node, partner, policy.field, records)
+    return None
+
+
+def _graph(nodes: Iterable[str], adjacency: Mapping[str, Mapping[str, float]]) -> nx.Graph[str]:
     """A networkx graph of ``nodes`` built in sorted order (so min cuts are reproducible)."""
     members = sorted(nodes)
     inside = set(members)
-    graph = nx.Graph()
+    graph: nx.Graph[str] = nx.Graph()
     graph.add_nodes_from(members)
     for a in members:
         for b in sorted(adjacency[a]):
@@ -162,6 +421,8 @@ def cluster(
     policies: Iterable[KindPolicy] = DEFAULT_POLICIES,
     threshold: float = 0.5,
     cannot_link: Iterable[CannotLink] = (),
+    attribute_policies: Iterable[AttributePolicy] = DEFAULT_ATTRIBUTE_POLICIES,
+    attributes: NodeAttributes | None = None,
 ) -> Clustering:
     """Partition ``nodes`` into customers.
 
@@ -172,8 +433,13 @@ def cluster(
         policies: per-kind limits enforced by minimum cuts.
         threshold: the join threshold on match probability.
         cannot_link: pairs that must end in different customers (cut like a policy).
+        attribute_policies: per-field consistency enforced by minimum cuts, after the
+            cannot-links and kind policies.
+        attributes: per node, the ``(record key, cleaned value)`` pairs of each policy
+            field (:func:`node_attributes`); none: attribute policies have nothing to check.
     """
     cannot_link = tuple(cannot_link)
+    attribute_policies = tuple(attribute_policies)
     node_set = set(nodes)
     adjacency: dict[str, dict[str, float]] = {n: {} for n in node_set}
     for link in links:
@@ -185,18 +451,20 @@ def cluster(
     pending = _components(node_set, adjacency)
     while pending:
         group = pending.pop()
-        broken = violation(group, policies, cannot_link)
+        broken = violation(group, policies, cannot_link, attribute_policies, attributes, adjacency)
         if broken is None:
             result.groups.append(group)
             continue
-        rule, s, t = broken
+        s, t = broken.a, broken.b
         sub = _graph(group, adjacency)
-        _, (side_s, side_t) = nx.minimum_cut(sub, s, t, capacity="capacity")
-        side_s, side_t = frozenset(side_s), frozenset(side_t)
+        _, (cut_s, cut_t) = nx.minimum_cut(sub, s, t, capacity="capacity")
+        side_s, side_t = frozenset(cut_s), frozenset(cut_t)
         cut = tuple(
-            sorted(tuple(sorted((a, b))) for a, b in sub.edges() if (a in side_s) != (b in side_s))
+            sorted((min(a, b), max(a, b)) for a, b in sub.edges() if (a in side_s) != (b in side_s))
         )
-        result.splits.append(PolicySplit(rule, (s, t), cut, (side_s, side_t)))
+        result.splits.append(
+            PolicySplit(broken.rule, (s, t), cut, (side_s, side_t), broken.field, broken.records)
+        )
         for side in (side_s, side_t):
             pending.extend(_components(side, adjacency))
     result.groups.sort(key=lambda g: min(g))

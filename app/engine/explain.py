@@ -8,7 +8,8 @@ makes), re-runs the engine's own clustering on it, and answers from that:
   alone, would separate them (checked by re-clustering without it), or else the minimum
   set of links that would;
 - different customers in one component: the policy or cannot-link override whose minimum
-  cut separated them, with the cut links;
+  cut separated them, with the cut links (for an attribute policy, also the field and the
+  two records that disagreed on it);
 - different components: a path whose weakest link is below the join threshold; a path
   only through quarantined shared identifiers (with why they were quarantined); or none.
 """
@@ -23,7 +24,7 @@ from typing import Any, Protocol, TypeVar
 import networkx as nx
 
 from app.core.errors import InvalidInputError
-from app.engine.clustering import CannotLink, Clustering, Link, PolicySplit, cluster
+from app.engine.clustering import Clustering, Link, PolicySplit, cluster
 from app.engine.resolver import ResolutionConfig, _Scope
 from graph_models.customers import (
     Counterfactual,
@@ -54,6 +55,10 @@ class ExplainUnit(Protocol):
     def link_evidence(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]: ...
 
     def path(self, a: str, b: str, avoid_shared: bool) -> dict[str, Any] | None: ...
+
+    def policy_attributes(
+        self, keys: Sequence[str], fields: Sequence[str]
+    ) -> list[tuple[str, str, str, str]]: ...
 
 
 class ExplainStore(Protocol):
@@ -98,9 +103,9 @@ class Explainer:
         base: dict[str, Any] = {"a": info[a], "b": info[b], "threshold": self.config.threshold}
         scope = self._component(unit, a)
         links = [Link(x, y, p) for (x, y), p in scope.links.items()] + scope.must_links()
-        nodes = [k for k, shared in scope.shared.items() if not shared]
+        nodes = scope.nodes()
         if b in scope.shared and not info[a].shared and not info[b].shared:
-            clustering = self._cluster(nodes, links, scope.cannot_links())
+            clustering = self._cluster(nodes, links, scope)
             group_of = {k: i for i, g in enumerate(clustering.groups) for k in g}
             graph = _weighted(links)
             if group_of.get(a) == group_of.get(b):
@@ -131,6 +136,11 @@ class Explainer:
             cut = self._evidence_pairs(unit, list(split.cut) if split else [], scope)
             rule = split.policy if split else "unknown"
             verdict = "override" if rule.startswith("override") else "policy_split"
+            conflict = (
+                f" (records {split.records[0]} and {split.records[1]} disagree on {split.field})"
+                if split and split.field and split.records
+                else ""
+            )
             return Explanation(
                 **base,
                 same_customer=False,
@@ -138,8 +148,8 @@ class Explainer:
                 summary=(
                     f"{a} and {b} are linked (path of {len(evidence)} link(s)) but '{rule}' "
                     f"separated {split.separated[0] if split else a} from "
-                    f"{split.separated[1] if split else b} along the weakest evidence, "
-                    f"cutting {len(cut)} link(s)"
+                    f"{split.separated[1] if split else b}{conflict} along the weakest "
+                    f"evidence, cutting {len(cut)} link(s)"
                 ),
                 path=path,
                 links=evidence,
@@ -148,6 +158,8 @@ class Explainer:
                     rule=rule,
                     separated=list(split.separated) if split else [a, b],
                     cut_links=cut,
+                    field=split.field if split else None,
+                    records=list(split.records) if split and split.records else [],
                 ),
             )
         return self._not_joined(unit, a, b, base, scope, info)
@@ -180,10 +192,20 @@ class Explainer:
                     "explain a narrower pair",
                     [{"loc": ["query", "a"], "msg": "component too large", "type": "too_large"}],
                 )
+        scope.read_attributes(unit, self.config.attribute_policies)
         return scope
 
-    def _cluster(self, nodes: list[str], links: list[Link], cannot: list[CannotLink]) -> Clustering:
-        return cluster(nodes, links, self.config.policies, self.config.threshold, cannot)
+    def _cluster(self, nodes: list[str], links: list[Link], scope: _Scope) -> Clustering:
+        """The engine's clustering, with the overrides and attributes of ``scope``."""
+        return cluster(
+            nodes,
+            links,
+            self.config.policies,
+            self.config.threshold,
+            scope.cannot_links(),
+            self.config.attribute_policies,
+            scope.attributes,
+        )
 
     def _evidence(self, unit: ExplainUnit, path: list[str], scope: _Scope) -> list[LinkEvidence]:
         return self._evidence_pairs(unit, list(itertools.pairwise(path)), scope)
@@ -248,8 +270,6 @@ class Explainer:
         group: frozenset[str],
         evidence: list[LinkEvidence],
     ) -> Counterfactual:
-        cannot = scope.cannot_links()
-
         def separated(without_link: tuple[str, str] | None, without_node: str | None) -> bool:
             kept = [
                 lk
@@ -257,7 +277,7 @@ class Explainer:
                 if (lk.a, lk.b) != without_link and without_node not in (lk.a, lk.b)
             ]
             rest = [n for n in nodes if n != without_node]
-            result = self._cluster(rest, kept, cannot)
+            result = self._cluster(rest, kept, scope)
             return not any(a in g and b in g for g in result.groups)
 
         critical_links = [e for e in evidence if separated((min(e.a, e.b), max(e.a, e.b)), None)]
@@ -342,8 +362,8 @@ class Explainer:
         )
 
 
-def _weighted(links: list[Link]) -> nx.Graph:
-    graph = nx.Graph()
+def _weighted(links: list[Link]) -> nx.Graph[str]:
+    graph: nx.Graph[str] = nx.Graph()
     for link in sorted(links, key=lambda lk: (lk.a, lk.b)):
         graph.add_edge(link.a, link.b, p=link.p, cost=-math.log(max(link.p, 1e-12)))
     return graph

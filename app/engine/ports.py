@@ -164,12 +164,32 @@ class ResolutionUnit(Protocol):
 
     def delete_similar(self, pairs: Sequence[tuple[str, str]]) -> None: ...
 
-    def active_model(self) -> dict[str, Any] | None:
-        """The stored match model (version, params JSON, method, fitted_at), if any."""
+    def active_model(self, known: str | None = None) -> dict[str, Any] | None:
+        """The stored match model (version, params JSON, method, fitted_at), if any;
+        params is None when the stored version is ``known`` (the caller holds it)."""
         ...
 
     def store_model(self, version: str, params: str, method: str, now: str, pairs: int) -> None: ...
 
+    def term_frequencies(self) -> list[tuple[str, int]]:
+        """``(term block key, records holding the value)`` of every term block."""
+        ...
+
     def record_keys_after(self, after: str, limit: int) -> list[str]:
         """Record keys after ``after`` in key order, at most ``limit``."""
         ...
+
+    def policy_attributes(
+        self, keys: Sequence[str], fields: Sequence[str]
+    ) -> list[tuple[str, str, str, str]]:
+        """``(identifier key, record key, field, value)`` for every record observing one
+        of ``keys`` that has the attribute ``field`` (stored as ``attr_<field>``)."""
+        ...
+
+
+class AttributeReader(Protocol):
+    """The one read the attribute policies need (a write or a read transaction)."""
+
+    def policy_attributes(
+        self, keys: Sequence[str], fields: Sequence[str]
+    ) -> list[tuple[str, str, str, str]]: ...

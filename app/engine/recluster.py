@@ -1,8 +1,9 @@
 """From-scratch clustering of a whole graph, and ``idgraph recluster``.
 
-:func:`partition_graph` is the reference: given every identifier and link, it decides
-shared identifiers and customers exactly as the incremental path does (same verdict,
-same :func:`~app.engine.clustering.cluster`). :func:`partition_records` builds that graph
+:func:`partition_graph` is the reference: given every identifier, link and the
+attributes the attribute policies check, it decides shared identifiers and customers
+exactly as the incremental path does (same verdict, same
+:func:`~app.engine.clustering.cluster`). :func:`partition_records` builds that graph
 straight from records, without Neo4j: the oracle the tests compare the store against.
 """
 
@@ -15,7 +16,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.engine.clustering import Clustering, Link, cluster
+from app.engine.clustering import (
+    AttributePolicy,
+    Clustering,
+    Link,
+    NodeAttributes,
+    cluster,
+    node_attributes,
+)
 from app.engine.matching import MatchModel, candidate_pairs
 from app.engine.resolver import ResolutionConfig, Resolver, _Scope
 from app.engine.scoring import link_probability, record_links
@@ -38,6 +46,7 @@ def partition_graph(
     config: ResolutionConfig,
     overrides: Iterable[dict[str, Any]] = (),
     similar: Mapping[tuple[str, str], float] | None = None,
+    attributes: NodeAttributes | None = None,
 ) -> GraphPartition:
     """Shared verdicts and customers of a whole graph.
 
@@ -49,6 +58,9 @@ def partition_graph(
         similar: ``(a, b)`` -> match probability of every SIMILAR link. They join
             customers like LINKED ones (a pair counts with its stronger evidence) but do
             not count towards the shared rule.
+        attributes: identifier -> policy field -> ``(record key, cleaned value)`` pairs
+            (:func:`~app.engine.clustering.node_attributes`; :func:`record_attributes`
+            from records). None: the attribute policies have nothing to check.
     """
     resolver = Resolver(config)
     neighbour_kinds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -77,6 +89,8 @@ def partition_graph(
             config.policies,
             config.threshold,
             scope.cannot_links(),
+            config.attribute_policies,
+            attributes,
         ),
     )
 
@@ -107,7 +121,27 @@ def partition_records(
         for (a, b), recs in evidence.items()
     }
     similar = similar_links(latest.values(), config, model) if model is not None else {}
-    return partition_graph(kinds, links, config, similar=similar)
+    attributes = record_attributes(latest.values(), config.attribute_policies)
+    return partition_graph(kinds, links, config, similar=similar, attributes=attributes)
+
+
+def record_attributes(
+    records: Iterable[NormalisedRecord], policies: Iterable[AttributePolicy]
+) -> dict[str, dict[str, set[tuple[str, str]]]]:
+    """What the attribute policies check, straight from records: each record's attributes
+    belong to every identifier it observed (its ``record`` identifier, if it has no other)."""
+    policies = tuple(policies)
+    fields = sorted({name for policy in policies for name in policy.fields})
+    return node_attributes(
+        (
+            (ident.key, record.key, name, record.attributes[name])
+            for record in records
+            for ident in record.identifiers
+            for name in fields
+            if name in record.attributes
+        ),
+        policies,
+    )
 
 
 def similar_links(

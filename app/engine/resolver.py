@@ -11,7 +11,9 @@ One batch is one transaction (see :class:`app.engine.ports.ResolutionUnit`):
    line, ``test@test.com``) is marked shared and joins no customer.
 3. **Scope.** From the touched identifiers, a breadth-first walk over joinable links (and
    the members of every customer met on the way) finds the whole connected components
-   the batch affects, and locks their customers. Nothing else is read.
+   the batch affects, and locks their customers; one more read fetches the attributes
+   the attribute policies check (birth date, national id) of the records observing the
+   scope's joinable identifiers. Nothing else is read.
 4. **Re-cluster** the scope with :func:`app.engine.clustering.cluster`, the same pure
    function a from-scratch ``recluster`` uses, so the partition depends only on the
    records ingested.
@@ -32,15 +34,18 @@ from datetime import datetime
 from typing import Any
 
 from app.engine.clustering import (
+    DEFAULT_ATTRIBUTE_POLICIES,
     DEFAULT_POLICIES,
+    AttributePolicy,
     CannotLink,
     Clustering,
     KindPolicy,
     Link,
     cluster,
+    node_attributes,
 )
 from app.engine.matching import MatchModel
-from app.engine.ports import ResolutionUnit
+from app.engine.ports import AttributeReader, ResolutionUnit
 from app.engine.scoring import (
     CO_OBSERVED,
     ScoringConfig,
@@ -78,6 +83,7 @@ class ResolutionConfig:
         default_factory=lambda: {k: dict(v) for k, v in DEFAULT_SHARED_LIMITS.items()}
     )
     matching: MatchingConfig = field(default_factory=MatchingConfig)
+    attribute_policies: tuple[AttributePolicy, ...] = DEFAULT_ATTRIBUTE_POLICIES
 
     def shared_limits_for(self, kind: str) -> dict[str, int]:
         """Per neighbour kind, how many an identifier of ``kind`` may be linked to."""
@@ -126,6 +132,20 @@ class _Scope:
     links: dict[Pair, float] = field(default_factory=dict)
     customers: dict[str, tuple[datetime, set[str]]] = field(default_factory=dict)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: joinable identifier -> policy field -> {(record key, cleaned value)}
+    attributes: dict[str, dict[str, set[tuple[str, str]]]] = field(default_factory=dict)
+
+    def nodes(self) -> list[str]:
+        """The joinable (not shared) identifiers, in key order."""
+        return sorted(k for k, shared in self.shared.items() if not shared)
+
+    def read_attributes(self, unit: AttributeReader, policies: Sequence[AttributePolicy]) -> None:
+        """Read what the attribute policies check for the joinable identifiers (one read)."""
+        nodes = self.nodes()
+        if not policies or not nodes:
+            return
+        rows = unit.policy_attributes(nodes, sorted({f for p in policies for f in p.fields}))
+        self.attributes = node_attributes(rows, policies)
 
     def must_links(self) -> list[Link]:
         """Same-customer overrides between joinable identifiers, as links with p = 1."""
@@ -275,6 +295,9 @@ class Resolver:
         }
 
         seeds = {i.key for r in to_write for i in r.identifiers} | endpoints
+        # An identifier a replaced record no longer observes may have lost the record's
+        # attributes (and with them a policy conflict) without losing any link.
+        seeds |= refresh
         seeds |= set(flipped) | released_neighbours
         for _, members in orphan_customers.values():
             seeds |= members
@@ -329,11 +352,13 @@ class Resolver:
         """
         scope = self._scope(unit, seeds, orphan_customers or {}, local or {})
         clustering = cluster(
-            [k for k, shared in scope.shared.items() if not shared],
+            scope.nodes(),
             [Link(a, b, p) for (a, b), p in scope.links.items()] + scope.must_links(),
             self.config.policies,
             self.config.threshold,
             scope.cannot_links(),
+            self.config.attribute_policies,
+            scope.attributes,
         )
         assignment = assign_ids(scope, clustering, triggers or {}, flipped or {}, now)
         self._write_assignment(unit, scope, assignment, now)
@@ -523,6 +548,7 @@ class Resolver:
                 fresh = [k for k in scope.shared if k not in visited_before]
                 found |= self._override_partners(unit, scope, fresh)
             frontier = found - set(scope.shared)
+        scope.read_attributes(unit, self.config.attribute_policies)
         return scope
 
     @staticmethod
@@ -798,9 +824,14 @@ def _split_reason(
     for split in clustering.splits:
         if split.separated[0] in keys or split.separated[1] in keys:
             cut = ", ".join(f"{a} -- {b}" for a, b in split.cut)
+            conflict = (
+                f" (records {split.records[0]} and {split.records[1]} disagree on {split.field})"
+                if split.field and split.records
+                else ""
+            )
             return (
                 f"policy '{split.policy}' separated {split.separated[0]} from "
-                f"{split.separated[1]} along the weakest evidence; cut links: {cut}"
+                f"{split.separated[1]}{conflict} along the weakest evidence; cut links: {cut}"
             )
     quarantined = sorted(k for k in keys if flipped.get(k))
     if quarantined:

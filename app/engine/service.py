@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -18,19 +19,20 @@ from app.core.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from app.engine.clustering import KindPolicy
+from app.engine.clustering import AttributePolicy, KindPolicy, node_attributes
 from app.engine.matching import (
     MatchModel,
     MatchProfile,
+    TermFrequencies,
     candidate_pairs,
     compare,
     default_model,
-    fit_em,
     fit_labelled,
+    fit_unsupervised,
     profile_of,
 )
 from app.engine.normalize import Normaliser, content_hash
-from app.engine.ports import ResolutionUnit
+from app.engine.ports import AttributeReader, ResolutionUnit
 from app.engine.recluster import ReclusterReport, differing_regions, partition_graph
 from app.engine.resolver import (
     ResolutionConfig,
@@ -121,6 +123,9 @@ def resolution_config(settings: Settings) -> ResolutionConfig:
             max_block=settings.match_max_block,
             min_probability=settings.match_min_probability,
         ),
+        attribute_policies=tuple(
+            AttributePolicy(**policy) for policy in settings.attribute_policies
+        ),
     )
 
 
@@ -150,12 +155,13 @@ class IdentityService:
         Read in every write transaction so all API replicas score alike."""
         if not self.settings.matching_enabled:
             return None
-        stored = unit.active_model()
+        stored = unit.active_model(self._model.version)
         if stored is None:
             if self._model.method != "default":
                 self._model = default_model()
             return self._model
         if stored["version"] != self._model.version:
+            # only a new version carries its params (term frequencies make them large)
             self._model = MatchModel.from_json(stored["params"])
         return self._model
 
@@ -359,8 +365,21 @@ class IdentityService:
                 target = similar if row["type"] == "SIMILAR" else links
                 target[(row["a"], row["b"])] = row["p"]
         say(f"read {len(links)} links and {len(similar)} similarity links")
+        policies = self.resolver.config.attribute_policies
+        fields = sorted({name for policy in policies for name in policy.fields})
+
+        def read(unit: AttributeReader, page: list[str]) -> list[tuple[str, str, str, str]]:
+            return unit.policy_attributes(page, fields)
+
+        def observed() -> Iterator[tuple[str, str, str, str]]:
+            for start in range(0, len(ordered) if fields else 0, 20_000):
+                page = ordered[start : start + 20_000]
+                yield from self.store.in_read_transaction(partial(read, page=page))
+
+        attributes = node_attributes(observed(), policies)
+        say(f"read the attributes the attribute policies check of {len(attributes)} identifiers")
         reference = partition_graph(
-            kinds, links, self.resolver.config, self.store.all_overrides(), similar
+            kinds, links, self.resolver.config, self.store.all_overrides(), similar, attributes
         )
         regions = differing_regions(reference, stored_shared, customer_of)
         differing = sum(len(r) for r in regions)
@@ -417,8 +436,10 @@ class IdentityService:
         """Estimate the match model from the records in the graph and make it active.
 
         Candidate pairs come from the same blocking as live matching. Without labels the
-        m/u probabilities and the prior are estimated by expectation-maximisation (as
-        Splink does); with ``labels(record_a, record_b) -> same person?`` they are counted.
+        model is fitted as Splink does (:func:`app.engine.matching.fit_unsupervised`): u
+        from random record pairs, m and the prior by expectation-maximisation over the
+        candidate pairs, and the term frequencies counted in the graph frozen into it;
+        with ``labels(record_a, record_b) -> same person?`` m and u are counted.
 
         Returns:
             The model and the number of candidate pairs it was fitted on.
@@ -441,7 +462,11 @@ class IdentityService:
         if labels is not None:
             model = fit_labelled(gammas, [labels(a.key, b.key) for a, b in pairs])
         else:
-            model = fit_em(gammas, self.match_model_now())
+            rows = self.store.in_read_transaction(lambda unit: unit.term_frequencies())
+            start = dataclasses.replace(
+                default_model(), frequencies=TermFrequencies.from_blocks(rows)
+            )
+            model = fit_unsupervised(profiles, gammas, start)
         if store:
             self.set_model(model, len(gammas))
         return model, len(gammas)

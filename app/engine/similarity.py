@@ -35,12 +35,14 @@ from datetime import datetime
 from typing import Any
 
 from app.engine.matching import (
+    DEFAULT_COMPARISONS,
     MatchModel,
     MatchProfile,
     ScoredPair,
     blocking_keys,
-    compare,
+    is_term_block,
     profile_of,
+    term_block_keys,
 )
 from app.engine.ports import ResolutionUnit
 from app.engine.scoring import anchor_of, match_weight, source_of
@@ -163,7 +165,7 @@ def best_pairs(
             if theirs is None or mine.identifiers & theirs.identifiers:
                 continue
             # the cheap score first; the full explanation only for pairs worth keeping
-            if model.score(compare(mine, theirs, model.comparisons))[1] >= min_probability:
+            if model.probability(mine, theirs) >= min_probability:
                 kept[pair] = model.score_pair(mine, theirs)
     return kept
 
@@ -208,10 +210,12 @@ class SimilarityMatcher:
             for block, size, lost in unit.remove_block_memberships(sorted(replaced)):
                 final[block] = size
                 delta[block] -= lost
+        # Term blocks count how many records hold each value (term frequencies); they
+        # never make candidates, and which pairs are compared does not depend on them.
         rows = [
             {"record": key, "block": block}
             for key, profile in sorted(profiles.items())
-            for block in blocking_keys(profile)
+            for block in (*blocking_keys(profile), *term_block_keys(profile, DEFAULT_COMPARISONS))
         ]
         if rows:
             added: dict[str, int] = {}
@@ -221,7 +225,9 @@ class SimilarityMatcher:
             for row in rows:
                 delta[row["block"]] += 1
         flipped = sorted(
-            block for block, size in final.items() if (size - delta[block] <= cap) != (size <= cap)
+            block
+            for block, size in final.items()
+            if not is_term_block(block) and (size - delta[block] <= cap) != (size <= cap)
         )
         dirty_keys = set(profiles) | set(replaced)
         # Records new in this batch have no stored evidence yet; the others (replaced, or

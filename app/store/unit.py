@@ -264,14 +264,17 @@ class Neo4jUnit:
     def delete_similar(self, pairs: Sequence[tuple[str, str]]) -> None:
         self._run("delete_similar", pairs=[list(p) for p in pairs])
 
-    def active_model(self) -> dict[str, Any] | None:
-        rows = self._run("active_model")
+    def active_model(self, known: str | None = None) -> dict[str, Any] | None:
+        rows = self._run("active_model", known=known)
         return native(rows[0].data()) if rows else None
 
     def store_model(self, version: str, params: str, method: str, now: str, pairs: int) -> None:
         self._run(
             "store_model", version=version, params=params, method=method, now=now, pairs=pairs
         )
+
+    def term_frequencies(self) -> list[tuple[str, int]]:
+        return [(r["block"], int(r["size"])) for r in self._run("term_frequencies")]
 
     def record_keys_after(self, after: str, limit: int) -> list[str]:
         return [r["key"] for r in self._run("all_record_keys", after=after, limit=limit)]
@@ -282,6 +285,12 @@ class Neo4jUnit:
     def similar_between(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
         rows = self._run("similar_between", pairs=[list(p) for p in pairs])
         return [_similar(r) for r in rows]
+
+    def policy_attributes(
+        self, keys: Sequence[str], fields: Sequence[str]
+    ) -> list[tuple[str, str, str, str]]:
+        rows = self._run("policy_attributes", keys=list(keys), fields=list(fields))
+        return [(r["key"], r["record"], r["field"], r["value"]) for r in rows]
 
 
 def _similar(row: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -43,10 +43,11 @@ _REC_ID = re.compile(r"^rec-(\d+)-(?:org|dup-\d+)$")
 class Dataset:
     """One benchmark data set in the shapes both matchers take."""
 
-    name: str  # "febrl1", "febrl2", "febrl3", "febrl4" (4 = 4a + 4b)
+    name: str  # "febrl1" .. "febrl4" (4 = 4a + 4b), "realistic"
     records: list[dict[str, Any]]  # idgraph record dicts
     truth: dict[str, str]  # record key f"{source}|{record_id}" -> true entity id
-    frame: pandas.DataFrame  # unique_id (= record key), source_dataset, Febrl columns
+    frame: pandas.DataFrame  # unique_id (= record key), source_dataset, the data set's columns
+    notes: dict[str, Any] = field(default_factory=dict)  # facts about the data, for the JSON
 
 
 def entity_of(rec_id: str) -> str:

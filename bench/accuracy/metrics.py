@@ -7,11 +7,17 @@ averages, over records, the share of a record's cluster that shares its entity
 bins ``(probability, was_correct)`` predictions into equal-width bins; the expected
 calibration error (ECE) is the count-weighted mean gap between the mean predicted
 probability and the observed frequency of a bin.
+
+Three counts say how a clustering goes wrong in a way a customer would notice: clusters
+holding more than one true entity (*over-merged*), the largest cluster, and
+*conflicting* clusters: those holding two records of different true entities that
+differ in both first name and birth date (both present on both records), which no
+reader of the customer's profile would take for one person.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -53,6 +59,8 @@ class ClusterScores:
     bcubed_precision: float
     bcubed_recall: float
     bcubed_f1: float
+    over_merged_clusters: int  # clusters holding records of more than one true entity
+    largest_cluster: int  # records in the largest cluster (0 without records)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,7 +77,7 @@ def cluster_scores(clusters: Mapping[str, str], truth: Mapping[str, str]) -> Clu
     Returns:
         Pairwise precision = correct / predicted pairs, recall = correct / true pairs
         (1.0 when a denominator is 0), and B-cubed precision / recall averaged over
-        records, with their F1s.
+        records, with their F1s; the over-merged clusters and the largest one.
     """
     cells: Counter[tuple[str, str]] = Counter()
     for key, entity in truth.items():
@@ -78,9 +86,11 @@ def cluster_scores(clusters: Mapping[str, str], truth: Mapping[str, str]) -> Clu
         cells[(f"\x00{key}" if cluster is None else cluster, entity)] += 1
     cluster_sizes: Counter[str] = Counter()
     entity_sizes: Counter[str] = Counter()
+    entities_per_cluster: Counter[str] = Counter()
     for (cluster, entity), n in cells.items():
         cluster_sizes[cluster] += n
         entity_sizes[entity] += n
+        entities_per_cluster[cluster] += 1
     correct = sum(_pairs(n) for n in cells.values())
     predicted = sum(_pairs(n) for n in cluster_sizes.values())
     true = sum(_pairs(n) for n in entity_sizes.values())
@@ -105,6 +115,77 @@ def cluster_scores(clusters: Mapping[str, str], truth: Mapping[str, str]) -> Clu
         bcubed_precision=b_precision,
         bcubed_recall=b_recall,
         bcubed_f1=_f1(b_precision, b_recall),
+        over_merged_clusters=sum(1 for n in entities_per_cluster.values() if n > 1),
+        largest_cluster=max(cluster_sizes.values(), default=0),
+    )
+
+
+def _agreeing_pairs(values: Iterable[Any]) -> int:
+    return sum(_pairs(n) for n in Counter(values).values())
+
+
+def conflicting_pairs(people: Iterable[tuple[str, str, str]]) -> int:
+    """Pairs of ``(entity, first name, birth date)`` that differ in all three.
+
+    By inclusion-exclusion over the pairs that agree on a field, so a cluster of
+    thousands costs a few counters, not millions of pairs: disagreeing on all three =
+    all pairs - agreeing on at least one.
+    """
+    rows = list(people)
+    agree = (
+        sum(_agreeing_pairs(row[i] for row in rows) for i in range(3))
+        - sum(
+            _agreeing_pairs((row[i], row[j]) for row in rows) for i, j in ((0, 1), (0, 2), (1, 2))
+        )
+        + _agreeing_pairs(rows)
+    )
+    return _pairs(len(rows)) - agree
+
+
+def _normalised(value: str | None) -> str:
+    return " ".join((value or "").split()).lower()
+
+
+@dataclass
+class Conflicts:
+    """Clusters that put two evidently different people together."""
+
+    conflicting_clusters: int  # clusters with at least one conflicting pair
+    conflicting_pairs: int  # such pairs over all clusters
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def conflicts(
+    clusters: Mapping[str, str],
+    truth: Mapping[str, str],
+    people: Mapping[str, tuple[str | None, str | None]],
+) -> Conflicts:
+    """Count the clusters holding two records of different true entities whose first
+    names differ and whose birth dates differ.
+
+    Args:
+        clusters: record key -> cluster id; records missing here are singletons.
+        truth: record key -> true entity; only these records are looked at.
+        people: record key -> ``(first name, birth date)``, either ``None`` when absent.
+            Values are compared stripped, whitespace-collapsed and lower-cased; a record
+            missing either field takes no part.
+    """
+    members: defaultdict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for key, entity in truth.items():
+        first, birth = (_normalised(v) for v in people.get(key, (None, None)))
+        cluster = clusters.get(key)
+        if cluster is not None and first and birth:
+            members[cluster].append((entity, first, birth))
+    per_cluster = [
+        conflicting_pairs(rows)
+        for rows in members.values()
+        if len({entity for entity, _, _ in rows}) > 1
+    ]
+    return Conflicts(
+        conflicting_clusters=sum(1 for n in per_cluster if n),
+        conflicting_pairs=sum(per_cluster),
     )
 
 
@@ -204,6 +285,7 @@ class SideScores:
     name: str
     seconds: float
     scores: ClusterScores
+    conflicts: Conflicts | None  # None when the people's fields were not given
     link_calibration: Calibration
     customer_calibration: Calibration
     notes: dict[str, Any]
@@ -212,12 +294,19 @@ class SideScores:
         return asdict(self)
 
 
-def score_side(result: SideResult, truth: Mapping[str, str], bins: int = 10) -> SideScores:
-    """Clustering scores and both calibrations of one matcher's result."""
+def score_side(
+    result: SideResult,
+    truth: Mapping[str, str],
+    bins: int = 10,
+    people: Mapping[str, tuple[str | None, str | None]] | None = None,
+) -> SideScores:
+    """Clustering scores, conflicts (given ``people``, see :func:`conflicts`) and both
+    calibrations of one matcher's result."""
     return SideScores(
         name=result.name,
         seconds=result.seconds,
         scores=cluster_scores(result.clusters, truth),
+        conflicts=None if people is None else conflicts(result.clusters, truth, people),
         link_calibration=calibration(link_predictions(result.pair_probabilities, truth), bins),
         customer_calibration=calibration(
             customer_predictions(result.clusters, result.cluster_confidence, truth), bins

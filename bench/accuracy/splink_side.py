@@ -1,17 +1,22 @@
-"""Splink (DuckDB backend) on a Febrl data set: the standard model of Splink's Febrl examples.
+"""Splink (DuckDB backend) on a benchmark data set, with a standard model for its columns.
 
 Unsupervised, like idgraph: the truth is never shown to it. The prior
 (``probability_two_random_records_match``) comes from deterministic rules with a recall
 guess, the ``u`` probabilities from random sampling (seeded), the ``m`` probabilities from
-two EM sessions blocked on date of birth and on postcode; then every pair the prediction
-blocking rules admit is scored and the pairs at or above 0.5 are clustered (connected
-components).
+two EM sessions; then every pair the prediction blocking rules admit is scored and the
+pairs at or above 0.5 are clustered (connected components).
+
+Two models, chosen by the data set's name: :func:`febrl_model` (Splink's own Febrl
+examples: EM blocked on date of birth and on postcode) and :func:`realistic_model` for
+``realistic`` (EM blocked on birth date and on first + last name: its postcode is the
+same for nearly everyone, so it is never a block on its own).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from bench.accuracy.febrl import Dataset
@@ -27,12 +32,22 @@ U_MAX_PAIRS = 5e6
 DETERMINISTIC_RECALL = 0.8
 
 
-def settings(link_type: str) -> Any:
-    """The Splink model: comparisons and prediction blocking rules."""
+@dataclass
+class SplinkModel:
+    """What Splink is told for one data set: settings and the rules training uses."""
+
+    settings: Any  # splink.SettingsCreator
+    deterministic_rules: list[Any]  # estimate the prior (with DETERMINISTIC_RECALL)
+    training_rules: list[Any]  # one EM session each
+    link_type: str
+
+
+def febrl_model(link_type: str) -> SplinkModel:
+    """The model of Splink's Febrl examples, on the Febrl columns."""
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
-    return SettingsCreator(
+    settings = SettingsCreator(
         link_type=link_type,
         unique_id_column_name="unique_id",
         source_dataset_column_name="source_dataset",
@@ -64,19 +79,87 @@ def settings(link_type: str) -> Any:
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
     )
+    return SplinkModel(
+        settings=settings,
+        deterministic_rules=[
+            block_on("soc_sec_id", "date_of_birth"),
+            block_on("given_name", "surname", "date_of_birth"),
+        ],
+        training_rules=[block_on("date_of_birth"), block_on("postcode")],
+        link_type=link_type,
+    )
+
+
+def realistic_model() -> SplinkModel:
+    """A standard model on the ``realistic`` columns (idgraph's attribute names).
+
+    ``dedupe_only`` over all sources together: a source can hold one person twice (a W2
+    per job, a duplicated census row), so the sources are not linked pairwise only.
+    """
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        source_dataset_column_name="source_dataset",
+        comparisons=[
+            cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
+            cl.NameComparison("last_name").configure(term_frequency_adjustments=True),
+            cl.DateOfBirthComparison(
+                "birth_date",
+                input_is_string=True,
+                datetime_format="%Y-%m-%d",
+                invalid_dates_as_null=True,
+            ),
+            cl.LevenshteinAtThresholds("postcode", [1]),
+            cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
+            cl.JaroWinklerAtThresholds("address_1", [0.9, 0.8]),
+            cl.ExactMatch("suburb").configure(term_frequency_adjustments=True),
+            cl.DamerauLevenshteinAtThresholds("national_id", [1, 2]),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("first_name", "last_name"),
+            "l.first_name = r.last_name and l.last_name = r.first_name",
+            block_on("birth_date"),
+            block_on("national_id"),
+            block_on("postcode", "street_number", "address_1"),
+            block_on("last_name", "street_number"),
+            block_on("address_1", "substr(first_name, 1, 1)"),
+        ],
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+    )
+    return SplinkModel(
+        settings=settings,
+        deterministic_rules=[
+            block_on("first_name", "last_name", "birth_date"),
+            block_on("national_id", "last_name"),
+            block_on("first_name", "last_name", "street_number", "address_1"),
+        ],
+        training_rules=[block_on("birth_date"), block_on("first_name", "last_name")],
+        link_type="dedupe_only",
+    )
+
+
+def model_for(dataset: Dataset) -> SplinkModel:
+    """``realistic_model`` for ``realistic``; for Febrl, ``link_only`` when it has two
+    files (febrl4: 4a against 4b, no pairs within a file), else ``dedupe_only``."""
+    if dataset.name == "realistic":
+        return realistic_model()
+    link = dataset.frame["source_dataset"].nunique() > 1
+    return febrl_model("link_only" if link else "dedupe_only")
 
 
 def run_splink(dataset: Dataset) -> SideResult:
-    """Train, predict and cluster with Splink; every record gets a cluster.
-
-    ``febrl4`` is linked (``link_only``: 4a against 4b, no pairs within a file); the other
-    data sets are deduplicated.
-    """
-    from splink import DuckDBAPI, Linker, block_on
+    """Train, predict and cluster with Splink (:func:`model_for`); every record gets a
+    cluster."""
+    from splink import DuckDBAPI, Linker
 
     started = time.perf_counter()
-    link = dataset.frame["source_dataset"].nunique() > 1
-    link_type = "link_only" if link else "dedupe_only"
+    model = model_for(dataset)
+    link_type = model.link_type
+    link = link_type != "dedupe_only"
     db_api = DuckDBAPI()
     if link:
         inputs = [
@@ -85,16 +168,12 @@ def run_splink(dataset: Dataset) -> SideResult:
         ]
     else:
         inputs = [db_api.register(dataset.frame, dataset_display_name=dataset.name)]
-    linker = Linker(inputs if link else inputs[0], settings(link_type), log_level=logging.ERROR)
-    deterministic_rules = [
-        block_on("soc_sec_id", "date_of_birth"),
-        block_on("given_name", "surname", "date_of_birth"),
-    ]
+    linker = Linker(inputs if link else inputs[0], model.settings, log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
-        deterministic_rules, recall=DETERMINISTIC_RECALL
+        model.deterministic_rules, recall=DETERMINISTIC_RECALL
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=SEED)
-    for rule in (block_on("date_of_birth"), block_on("postcode")):
+    for rule in model.training_rules:
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     predictions = linker.inference.predict()
     clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
@@ -119,7 +198,7 @@ def run_splink(dataset: Dataset) -> SideResult:
     }
     for key in dataset.truth:  # a record Splink left out is a singleton
         clusters.setdefault(key, f"singleton:{key}")
-    model = linker.misc.save_model_to_json()
+    trained = linker.misc.save_model_to_json()
     return SideResult(
         name="splink",
         clusters=clusters,
@@ -132,13 +211,13 @@ def run_splink(dataset: Dataset) -> SideResult:
             "threshold_match_probability": THRESHOLD,
             "scored_pairs": len(pair_probabilities),
             "pairs_at_threshold": sum(1 for *_, p in pair_probabilities if p >= THRESHOLD),
-            "probability_two_random_records_match": model.get(
+            "probability_two_random_records_match": trained.get(
                 "probability_two_random_records_match"
             ),
             "blocking_rules": [
-                rule["blocking_rule"] for rule in model["blocking_rules_to_generate_predictions"]
+                rule["blocking_rule"] for rule in trained["blocking_rules_to_generate_predictions"]
             ],
-            "m_u": _m_u(model),
+            "m_u": _m_u(trained),
         },
     )
 

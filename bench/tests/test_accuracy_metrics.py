@@ -6,6 +6,7 @@ import itertools
 import json
 import math
 import random
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from bench.accuracy.metrics import (
     SideResult,
     calibration,
     cluster_scores,
+    conflicting_pairs,
+    conflicts,
     customer_predictions,
     link_predictions,
     score_side,
@@ -42,12 +45,18 @@ def brute_force(clusters: dict[str, str], truth: dict[str, str]) -> dict[str, fl
         b_precision += len(both) / len(mates)
         b_recall += len(both) / len(kin)
     n = len(keys)
+    members: dict[str, set[str]] = {}
+    for k in keys:
+        members.setdefault(cluster[k], set()).add(truth[k])
+    sizes = Counter(cluster.values())
     return {
         "correct": correct,
         "predicted": predicted,
         "true": true,
         "bcubed_precision": b_precision / n if n else 1.0,
         "bcubed_recall": b_recall / n if n else 1.0,
+        "over_merged": sum(1 for entities in members.values() if len(entities) > 1),
+        "largest": max(sizes.values(), default=0),
     }
 
 
@@ -65,6 +74,75 @@ def test_cluster_scores_match_enumeration(seed: int) -> None:
     )
     assert scores.bcubed_precision == pytest.approx(expected["bcubed_precision"])
     assert scores.bcubed_recall == pytest.approx(expected["bcubed_recall"])
+    assert scores.over_merged_clusters == expected["over_merged"]
+    assert scores.largest_cluster == expected["largest"]
+
+
+def brute_force_conflicts(
+    clusters: dict[str, str],
+    truth: dict[str, str],
+    people: dict[str, tuple[str | None, str | None]],
+) -> tuple[int, int]:
+    """Conflicting clusters and pairs by enumerating every pair of every cluster."""
+    by_cluster: dict[str, list[str]] = {}
+    for key in truth:
+        if key in clusters:
+            by_cluster.setdefault(clusters[key], []).append(key)
+    clusters_hit = pairs = 0
+    for keys in by_cluster.values():
+        found = 0
+        for a, b in itertools.combinations(keys, 2):
+            (fa, ba), (fb, bb) = people.get(a, (None, None)), people.get(b, (None, None))
+            if not (fa and fb and ba and bb) or not (fa.strip() and fb.strip()):
+                continue
+            if (
+                truth[a] != truth[b]
+                and fa.strip().lower() != fb.strip().lower()
+                and ba.strip().lower() != bb.strip().lower()
+            ):
+                found += 1
+        clusters_hit += found > 0
+        pairs += found
+    return clusters_hit, pairs
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_conflicts_match_enumeration(seed: int) -> None:
+    rng = random.Random(seed)
+    truth = {f"r{i}": rng.choice("abcde") for i in range(rng.randint(0, 30))}
+    clusters = {k: rng.choice(["c1", "c2", "c3"]) for k in truth if rng.random() < 0.9}
+    names = ["ann", "Ann ", "bob", None, ""]
+    dates = ["1990-01-01", "1990-01-02", " 1990-01-01", None]
+    people = {k: (rng.choice(names), rng.choice(dates)) for k in truth if rng.random() < 0.95}
+    found = conflicts(clusters, truth, people)
+    assert (found.conflicting_clusters, found.conflicting_pairs) == brute_force_conflicts(
+        clusters, truth, people
+    )
+
+
+def test_conflicting_pairs_need_all_three_to_differ() -> None:
+    assert conflicting_pairs([]) == 0
+    assert conflicting_pairs([("A", "ann", "1990"), ("B", "bob", "1991")]) == 1
+    assert conflicting_pairs([("A", "ann", "1990"), ("B", "ann", "1991")]) == 0  # same name
+    assert conflicting_pairs([("A", "ann", "1990"), ("B", "bob", "1990")]) == 0  # same date
+    assert conflicting_pairs([("A", "ann", "1990"), ("A", "bob", "1991")]) == 0  # one person
+
+
+def test_conflicts_ignore_case_blanks_and_pure_clusters() -> None:
+    truth = {"a1": "A", "a2": "A", "b1": "B", "c1": "C"}
+    clusters = {"a1": "x", "a2": "x", "b1": "x", "c1": "y"}
+    people = {
+        "a1": ("Ann", "1990-01-01"),
+        "a2": ("Annie", "1990-01-01"),
+        "b1": ("ANN", "1975-05-05"),  # differs from a1 in date only, from a2 in both
+        "c1": ("Carl", "1960-06-06"),
+    }
+    assert conflicts(clusters, truth, people).as_dict() == {
+        "conflicting_clusters": 1,
+        "conflicting_pairs": 1,
+    }
+    people["a2"] = ("Annie", "")  # no birth date: takes no part
+    assert conflicts(clusters, truth, people).conflicting_clusters == 0
 
 
 def test_perfect_clustering_scores_one_and_singletons_cost_recall() -> None:
@@ -123,10 +201,13 @@ def test_score_side_puts_it_together() -> None:
         notes={},
     )
     scored = score_side(result, truth)
+    assert scored.conflicts is None
     assert scored.scores.pairwise_f1 == 1.0
     assert scored.link_calibration.ece == pytest.approx(0.0)
     assert scored.customer_calibration.predictions == 1
     json.dumps(scored.as_dict())
+    people = {"a1": ("Ann", "1990-01-01"), "b1": ("Bob", "1991-01-01")}
+    assert score_side(result, truth, people=people).conflicts.conflicting_clusters == 0
 
 
 @pytest.mark.parametrize(
@@ -214,17 +295,20 @@ def test_the_cli_runs_fake_sides_and_writes_both_files(
     a = febrl_frame({"rec-1-org": {"surname": "x"}, "rec-2-org": {"surname": "y"}})
     b = febrl_frame({"rec-1-dup-0": {"surname": "x"}, "rec-2-dup-0": {"surname": "z"}})
     dataset = febrl.from_frames("febrl4", [("febrl4a", a), ("febrl4b", b)])
-    monkeypatch.setattr(febrl, "load", lambda name: dataset)
+    monkeypatch.setattr(cli, "load", lambda name: dataset)
 
-    def perfect(ds: febrl.Dataset) -> SideResult:
-        return SideResult(
-            name="idgraph",
-            clusters={k: f"c{e}" for k, e in ds.truth.items()},
-            pair_probabilities=[("febrl4a|rec-1-org", "febrl4b|rec-1-dup-0", 0.99)],
-            cluster_confidence={"c1": 0.98, "c2": 0.97},
-            seconds=0.01,
-            notes={},
-        )
+    def perfect(ds: febrl.Dataset) -> list[SideResult]:  # idgraph: default, then fitted
+        return [
+            SideResult("idgraph-default", dict.fromkeys(ds.truth, "one"), [], {}, 0.01, {}),
+            SideResult(
+                name="idgraph",
+                clusters={k: f"c{e}" for k, e in ds.truth.items()},
+                pair_probabilities=[("febrl4a|rec-1-org", "febrl4b|rec-1-dup-0", 0.99)],
+                cluster_confidence={"c1": 0.98, "c2": 0.97},
+                seconds=0.01,
+                notes={},
+            ),
+        ]
 
     def lumper(ds: febrl.Dataset) -> SideResult:
         return SideResult("splink", dict.fromkeys(ds.truth, "one"), [], {}, 0.02, {})
@@ -234,14 +318,56 @@ def test_the_cli_runs_fake_sides_and_writes_both_files(
     latest = json.loads((tmp_path / "accuracy-latest.json").read_text())
     assert len(list(tmp_path.glob("accuracy-2*.json"))) == 1
     sides = latest["datasets"]["febrl4"]["sides"]
+    assert list(sides) == ["idgraph-default", "idgraph", "splink"]
     assert sides["idgraph"]["scores"]["pairwise_f1"] == 1.0
+    assert sides["idgraph-default"]["scores"]["largest_cluster"] == 4
     assert sides["splink"]["scores"]["pairwise_precision"] == pytest.approx(2 / 6)
+    assert sides["splink"]["scores"]["over_merged_clusters"] == 1
+    assert sides["splink"]["conflicts"]["conflicting_clusters"] == 0  # no first names
     statuses = {c["figure"]: c["status"] for c in latest["checks"]}
     assert statuses == {
         "idgraph pairwise F1 >= Splink's": "PASS",
         "idgraph pairwise F1": "PASS",
         "idgraph link ECE": "PASS",
     }
+
+
+def realistic_results(f1: dict[str, float], conflicting: int) -> dict[str, object]:
+    def side(name: str) -> dict[str, object]:
+        return {
+            "scores": {"pairwise_f1": f1[name]},
+            "conflicts": {"conflicting_clusters": conflicting if name == "idgraph" else 9},
+            "link_calibration": {"ece": 0.01},
+        }
+
+    return {
+        "finished_at": datetime.now(UTC).isoformat(),
+        "datasets": {"realistic": {"records": 2, "entities": 1, "sides": {s: side(s) for s in f1}}},
+    }
+
+
+def test_realistic_checks_f1_against_splink_and_0_95_and_conflicts() -> None:
+    good = report.checks(realistic_results({"idgraph": 0.97, "splink": 0.9}, 0))
+    assert {c["figure"]: c["status"] for c in good} == {
+        "idgraph pairwise F1 >= Splink's": "PASS",
+        "idgraph pairwise F1": "PASS",
+        "idgraph conflicting customers": "PASS",
+        "idgraph link ECE": "PASS",
+    }
+    bad = report.checks(realistic_results({"idgraph": 0.94, "splink": 0.96}, 2))
+    assert {c["figure"]: c["status"] for c in bad} == {
+        "idgraph pairwise F1 >= Splink's": "MISS",
+        "idgraph pairwise F1": "MISS",
+        "idgraph conflicting customers": "MISS",
+        "idgraph link ECE": "PASS",
+    }
+
+
+def test_the_cli_knows_the_realistic_data_set() -> None:
+    assert cli.parse_args(["--datasets", "realistic,febrl1"]).datasets == ["febrl1", "realistic"]
+    assert cli.parse_args([]).datasets == [*febrl.DATASETS, "realistic"]
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--datasets", "febrl9"])
 
 
 def test_a_missing_side_is_not_applicable() -> None:

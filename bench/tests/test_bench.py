@@ -132,7 +132,9 @@ def test_background_model_agrees_with_the_engine_oracle(
             identifiers=tuple(
                 Identifier(kind=k.split(":", 1)[0], value=k.split(":", 1)[1]) for k in r.identifiers
             ),
-            attributes={},
+            attributes={
+                k.removeprefix("attr_"): v for k, v in r.props.items() if k.startswith("attr_")
+            },
             content_hash=r.props["content_hash"],
         )
         for r in records

@@ -35,6 +35,7 @@ ANALYST = [name for name in STATEMENTS if name.startswith("analyst/")]
 PLACEHOLDERS: dict[str, Any] = {
     "rows": [],
     "keys": [],
+    "fields": [],
     "pairs": [],
     "ids": [],
     "limit": 10,
@@ -320,7 +321,7 @@ def check_similar_records(g: TinyGraph) -> None:
     assert row["customer_id"] == g.service.lookup("record", "web|W-2").customer_id
     assert {row["identifier"], row["other"]} == {"email:jon.smyth@example.com", "record:web|W-2"}
     assert row["records"] == ["crm|A-1", "web|W-2"]
-    assert row["pair_probability"] > 0.9
+    assert row["pair_probability"] > 0.7  # fuzzy names, same birth date and postcode
     assert '"birth_date":{"level":"exact"' in row["comparison"]
     assert g.run("similar_records", key=JANE) == []
 

@@ -8,6 +8,7 @@ block-size flips.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
@@ -15,10 +16,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.engine.matching import default_model
+from app.engine.matching import (
+    DEFAULT_COMPARISONS,
+    TermFrequencies,
+    default_model,
+    manual_model,
+)
 from app.engine.normalize import Normaliser
 from app.engine.recluster import partition_records, similar_links, stored_partition
 from app.engine.service import IdentityService, resolution_config
+from app.engine.similarity import profile_of_record
 from graph_models.records import SourceRecord
 
 pytestmark = pytest.mark.integration
@@ -188,11 +195,20 @@ people_records = st.lists(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(drafts=people_records, seed=st.integers(0, 10**6), cap=st.sampled_from([2, 3, 200]))
+@given(
+    drafts=people_records,
+    seed=st.integers(0, 10**6),
+    cap=st.sampled_from([2, 3, 200]),
+    frozen=st.booleans(),
+)
 def test_similarity_is_independent_of_order_batching_and_block_flips(
-    store, neo4j_settings, drafts, seed, cap
+    store, neo4j_settings, drafts, seed, cap, frozen
 ) -> None:
-    """Small caps make blocks cross max_block (and back, with replacements) mid-stream."""
+    """Small caps make blocks cross max_block (and back, with replacements) mid-stream.
+
+    With ``frozen``, the active model carries term frequencies (counted from the records
+    before any arrives, as a fit would freeze them): the live counts then change with
+    every batch, and the customers must still not depend on the order."""
     store.wipe()
     settings_ = neo4j_settings.model_copy(update={"match_max_block": cap})
     service = IdentityService(store, settings_)
@@ -201,6 +217,11 @@ def test_similarity_is_independent_of_order_batching_and_block_flips(
     for n, (person, salt, with_email) in enumerate(drafts):
         ids = [("email", f"p{person}.{salt % 3}@example.com")] if with_email else []
         records.append(record("src", f"r{n}", attrs_of(PEOPLE[person], random.Random(salt)), ids))
+    model = default_model()
+    if frozen:
+        counted = _counted(records)
+        model = manual_model(dataclasses.replace(model, frequencies=counted))
+        service.set_model(model)
     # a few records are sent twice, the second time as another person (replacement)
     replacements = [
         record("src", r.record_id, attrs_of(PEOPLE[(i + 1) % len(PEOPLE)]))
@@ -219,7 +240,6 @@ def test_similarity_is_independent_of_order_batching_and_block_flips(
     final = {r.key: r for r in records} | {r.key: r for r in replacements}
     normalised = [normaliser.record(r) for r in final.values()]
     config = resolution_config(settings_)
-    model = default_model()
     partition, links = stored_state(store)
     expected_links = similar_links(normalised, config, model)
     assert set(links) == set(expected_links)
@@ -294,14 +314,14 @@ def test_api_explains_look_alikes_and_shows_the_model(client) -> None:
     assert explained["same_customer"] is True
     (pair,) = explained["links"][0]["record_pairs"]
     assert pair["records"] == ["crm|A-1", "web|W-1"]
-    assert {"first_name", "last_name", "birth_date", "postcode"} <= set(pair["comparison"])
+    assert {"first_name", "last_name", "birth_date", "address"} <= set(pair["comparison"])
     lineage = client.get(f"/v1/customers/{found.json()['customer_id']}/lineage").json()
     assert lineage["links"][0]["rule"] == "fellegi_sunter"
     assert lineage["links"][0]["record_pairs"][0]["records"] == ["crm|A-1", "web|W-1"]
 
     model = client.get("/v1/match-model", headers=auth("reader"))
     assert model.status_code == 200
-    assert model.json()["version"] == "default-2" and model.json()["method"] == "default"
+    assert model.json()["version"] == "default-3" and model.json()["method"] == "default"
     levels = {(r["field"], r["label"]) for r in model.json()["levels"]}
     assert ("birth_date", "exact") in levels and ("first_name", "jw>=0.92") in levels
     assert (
@@ -320,3 +340,55 @@ def test_api_explains_look_alikes_and_shows_the_model(client) -> None:
         },
     )
     assert rejected.status_code == 422 and "kind" in rejected.text
+
+
+def _graph_frequencies(service) -> TermFrequencies:
+    rows = service.store.in_read_transaction(lambda unit: unit.term_frequencies())
+    return TermFrequencies.from_blocks(rows)
+
+
+def _counted(records: list[SourceRecord]) -> TermFrequencies:
+    latest = {}
+    for r in records:
+        latest[f"{r.source}|{r.record_id}"] = Normaliser().record(r)
+    profiles = [p for p in (profile_of_record(r) for r in latest.values()) if p is not None]
+    return TermFrequencies.from_profiles(profiles, DEFAULT_COMPARISONS)
+
+
+def test_term_frequencies_follow_records_in_and_out(service, store) -> None:
+    """The counts in Neo4j equal a count over the records, after arrivals, a replacement
+    and an erasure; the fitted model freezes them and scores a common surname lower."""
+    rng = random.Random(11)
+    records = [record("src", f"r{n}", attrs_of(PEOPLE[n % 5], rng)) for n in range(40)]
+    for start in range(0, 40, 7):
+        service.ingest(records[start : start + 7])
+    assert _graph_frequencies(service) == _counted(records)
+    assert _graph_frequencies(service).count("last_name", "smith") >= 10
+
+    replacement = record("src", "r0", attrs_of(PEOPLE[3]))  # jane doe becomes wei chen
+    service.ingest([replacement])
+    current = [replacement, *records[1:]]
+    assert _graph_frequencies(service) == _counted(current)
+
+    customer = service.lookup("record", "src|r2").customer_id
+    erased = {
+        k
+        for (k,) in store.driver.execute_query(
+            "MATCH (i:Identifier {customer_id: $c}) WHERE i.kind = 'record' "
+            "RETURN substring(i.key, 7) AS k",
+            c=customer,
+        ).records
+    }
+    service.erase_customer(customer)
+    left = [r for r in current if f"{r.source}|{r.record_id}" not in erased]
+    assert _graph_frequencies(service) == _counted(left)
+
+    model, _ = service.fit_model()
+    assert model.frequencies == _graph_frequencies(service)
+    smiths = [r for r in left if r.attributes["last_name"].lower() == "smith"]
+    if len(smiths) >= 2:
+        pair = model.score_pair(
+            profile_of_record(Normaliser().record(smiths[0])),
+            profile_of_record(Normaliser().record(smiths[1])),
+        )
+        assert pair.fields[1].tf_adjustment <= 0.0

@@ -1,5 +1,8 @@
 """Clustering: components over strong links, policy splits along minimum cuts, confidences.
 
+Policies: per-kind limits and attribute consistency (a household's birth dates), both cut
+along the weakest evidence.
+
 networkx is the oracle: connected components for the partition without policies, the
 maximum spanning tree for customer confidence.
 """
@@ -15,11 +18,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.engine.clustering import (
+    DEFAULT_ATTRIBUTE_POLICIES,
     DEFAULT_POLICIES,
+    AttributePolicy,
+    CannotLink,
     Clustering,
     KindPolicy,
     Link,
     cluster,
+    node_attributes,
     violation,
 )
 
@@ -308,3 +315,273 @@ def test_cut_links_do_not_count_for_membership() -> None:
     assert result.groups == [frozenset({u1, tablet}), frozenset({u2})]
     assert result.membership == {u1: 0.9, tablet: 0.9, u2: 1.0}
     assert result.confidence[frozenset({u2})] == 1.0
+
+
+# ---------------------------------------------------------------------- attribute policies
+
+BIRTH_DATE = AttributePolicy("birth_date", "date")
+NATIONAL_ID = AttributePolicy("national_id", "code")
+BIRTH_DATE_POLICY = "at most one birth_date per customer (up to a typo)"
+
+
+def held(*rows: tuple[str, str, str, str]) -> dict[str, dict[str, set[tuple[str, str]]]]:
+    """``(identifier, record, field, raw value)`` rows as :func:`cluster` takes them."""
+    return node_attributes(rows, DEFAULT_ATTRIBUTE_POLICIES)
+
+
+def test_household_chained_by_strong_links_splits_at_the_weakest() -> None:
+    # Mum's CRM record observed her email and the home phone; dad's his email and his
+    # mobile. Look-alike and co-observation links chain all four.
+    mum, home, mobile, dad = "email:mum@x.com", "phone:+1100", "phone:+1200", "email:dad@x.com"
+    links = [Link(home, mum, 0.99), Link(home, mobile, 0.8), Link(dad, mobile, 0.99)]
+    attributes = held(
+        (mum, "crm|1", "birth_date", "1961-04-12"),
+        (home, "crm|1", "birth_date", "1961-04-12"),
+        (mobile, "crm|2", "birth_date", "1958-10-30"),
+        (dad, "crm|2", "birth_date", "1958-10-30"),
+    )
+
+    result = cluster([mum, home, mobile, dad], links, attributes=attributes)
+
+    assert result.groups == [frozenset({dad, mobile}), frozenset({mum, home})]
+    (split,) = result.splits
+    assert split.policy == BIRTH_DATE_POLICY
+    assert split.field == "birth_date"
+    assert split.separated == (dad, mum)  # the first node in key order with a clash
+    assert split.records == ("crm|2", "crm|1")
+    assert split.cut == ((home, mobile),)
+    assert all(
+        violation(g, (), (), DEFAULT_ATTRIBUTE_POLICIES, attributes) is None for g in result.groups
+    )
+
+
+def test_a_care_home_landline_ends_alone() -> None:
+    # Three residents gave the home's landline next to their own phones: the landline
+    # holds three birth dates, each resident's phone one.
+    landline = "phone:+1000"
+    residents = [f"phone:+1{n}" for n in range(1, 4)]
+    dates = ["1931-01-05", "1940-07-21", "1928-12-02"]
+    links = [Link(landline, r, 0.9) for r in residents]
+    rows = []
+    for n, (resident, date) in enumerate(zip(residents, dates, strict=True)):
+        rows += [(resident, f"care|{n}", "birth_date", date)]
+        rows += [(landline, f"care|{n}", "birth_date", date)]
+
+    result = cluster([landline, *residents], links, attributes=held(*rows))
+
+    assert result.groups == [frozenset({k}) for k in sorted([landline, *residents])]
+    assert {s.field for s in result.splits} == {"birth_date"}
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("1990-02-01", "19900201"),  # the same date written two ways
+        ("1990-02-01", "1990-02-07"),  # one wrong digit
+        ("1990-02-01", "1990-01-02"),  # day and month swapped
+        ("1990-02-01", "1990-2-1"),
+    ],
+)
+def test_birth_dates_equal_up_to_a_typo_stay_together(first: str, second: str) -> None:
+    a, b = "email:a@x.com", "email:b@x.com"
+    attributes = held((a, "crm|1", "birth_date", first), (b, "web|1", "birth_date", second))
+
+    result = cluster([a, b], [Link(a, b, 0.9)], attributes=attributes)
+
+    assert result.groups == [frozenset({a, b})]
+    assert result.splits == []
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("1990-02-01", "1990-02-10"),  # two adjacent digits swapped is two edits for a date
+        ("1990-02-01", "1991-03-01"),
+        ("1990-02-01", "1985-07-12"),
+    ],
+)
+def test_birth_dates_beyond_a_typo_are_split(first: str, second: str) -> None:
+    # a and b are held together only through m (which has no birth date): a chain.
+    a, b, m = "email:a@x.com", "email:b@x.com", "phone:+1"
+    attributes = held((a, "crm|1", "birth_date", first), (b, "web|1", "birth_date", second))
+
+    result = cluster([a, b, m], [Link(a, m, 0.9), Link(b, m, 0.8)], attributes=attributes)
+
+    assert result.groups == [frozenset({a, m}), frozenset({b})]
+
+
+def test_a_clash_on_a_direct_link_is_weighed_by_that_link() -> None:
+    # Two records matched directly despite different birth dates (the link's evidence
+    # already counted the disagreement): kept; a third record chained through one of them
+    # with yet another date is not.
+    a, b, c = "record:crm|1", "record:web|1", "record:web|2"
+    attributes = held(
+        (a, "crm|1", "birth_date", "1990-02-01"),
+        (b, "web|1", "birth_date", "1985-07-12"),
+        (c, "web|2", "birth_date", "1970-01-01"),
+    )
+    assert cluster([a, b], [Link(a, b, 0.99)], attributes=attributes).groups == [frozenset({a, b})]
+    result = cluster([a, b, c], [Link(a, b, 0.99), Link(b, c, 0.7)], attributes=attributes)
+    assert frozenset({a, b, c}) not in result.groups
+    assert all(not {a, c} <= group for group in result.groups)
+
+
+def test_a_conflict_inside_one_node_is_ignored() -> None:
+    # Two records with different birth dates observed the same email: no cut can part
+    # them, so the email and the cookie linked to it stay one customer.
+    email, cookie = "email:a@x.com", "cookie:ck1"
+    attributes = held(
+        (email, "crm|1", "birth_date", "1990-02-01"),
+        (email, "crm|2", "birth_date", "1975-06-30"),
+    )
+
+    result = cluster([email, cookie], [Link(cookie, email, 0.85)], attributes=attributes)
+
+    assert result.groups == [frozenset({cookie, email})]
+    assert result.splits == []
+    alone = cluster([email], [], attributes=attributes)
+    assert alone.groups == [frozenset({email})] and alone.splits == []
+
+
+def test_national_id_with_adjacent_digits_swapped_stays_together() -> None:
+    a, b, c = "email:a@x.com", "email:b@x.com", "email:c@x.com"
+    attributes = held(
+        (a, "crm|1", "national_id", "123-45-6789"),
+        (b, "web|1", "national_id", "123-54-6789"),  # adjacent transposition: OSA 1
+        (c, "web|2", "national_id", "987-65-4321"),  # another id; linked to a only
+    )
+    links = [Link(a, b, 0.95), Link(a, c, 0.6)]
+
+    together = cluster([a, b], links, attributes=attributes)
+    assert together.groups == [frozenset({a, b})]
+
+    result = cluster([a, b, c], links, attributes=attributes)
+    assert result.groups == [frozenset({a, b}), frozenset({c})]
+    (split,) = result.splits
+    assert split.field == "national_id"
+    assert split.separated == (a, c) and split.records == ("crm|1", "web|2")
+    assert split.policy == "at most one national_id per customer (up to a typo)"
+
+
+def test_overrides_then_kind_policies_then_attribute_policies() -> None:
+    u1, u2 = "account:web/u-1", "account:web/u-2"
+    a, b = "email:a@x.com", "email:b@x.com"
+    links = [Link(u1, a, 0.99), Link(a, b, 0.6), Link(b, u2, 0.99)]
+    attributes = held(
+        (u1, "web|1", "birth_date", "1990-02-01"), (u2, "web|2", "birth_date", "1970-01-01")
+    )
+
+    result = cluster([u1, u2, a, b], links, attributes=attributes)
+
+    assert [s.policy for s in result.splits] == [ACCOUNT_POLICY]
+    assert result.splits[0].field is None and result.splits[0].records is None
+    override = CannotLink(a, u1, "override 1 (different) by ops: test")
+    first = cluster([u1, u2, a, b], links, cannot_link=[override], attributes=attributes)
+    assert first.splits[0].policy == override.name
+
+
+def test_node_attributes_clean_values_and_skip_what_no_policy_checks() -> None:
+    rows = [
+        ("email:a", "crm|1", "birth_date", " 1990-02-01 "),
+        ("email:a", "crm|1", "first_name", "Ann"),
+        ("email:a", "crm|2", "national_id", "--"),  # nothing left once cleaned
+        ("phone:+1", "crm|1", "national_id", "AB 12-34"),
+    ]
+
+    assert node_attributes(rows, DEFAULT_ATTRIBUTE_POLICIES) == {
+        "email:a": {
+            "birth_date": {("crm|1", "19900201")},
+            "first_name+birth_date": {("crm|1", "ann\x1f19900201")},
+        },
+        "phone:+1": {"national_id": {("crm|1", "ab1234")}},
+    }
+
+
+def test_attribute_policy_needs_a_known_comparison() -> None:
+    with pytest.raises(ValueError, match="compare must be one of"):
+        AttributePolicy("birth_date", "fuzzy")
+    assert AttributePolicy("tax_id").name == "at most one tax_id per customer"
+
+
+DATES = ["1990-02-01", "1990-02-07", "1990-01-02", "1985-07-12", "1985-07-21", "2001-03-09"]
+
+
+@st.composite
+def graphs_with_attributes(
+    draw: st.DrawFn,
+) -> tuple[list[str], list[Link], list[tuple[str, str, str, str]]]:
+    """Random graphs whose nodes hold the birth dates of random records (a record's date
+    belongs to every node it observed)."""
+    nodes, links = draw(graphs(max_nodes=12))
+    rows: list[tuple[str, str, str, str]] = []
+    if nodes:
+        records = draw(st.lists(st.sampled_from(DATES), max_size=8))
+        for n, date in enumerate(records):
+            observed = draw(st.lists(st.sampled_from(nodes), min_size=1, max_size=3, unique=True))
+            rows += [(node, f"src|{n}", "birth_date", date) for node in observed]
+    return nodes, links, rows
+
+
+@settings(max_examples=150, deadline=None)
+@given(graphs_with_attributes(), st.randoms(use_true_random=False))
+def test_attribute_policies_are_honoured_and_order_independent(
+    graph: tuple[list[str], list[Link], list[tuple[str, str, str, str]]], rng: random.Random
+) -> None:
+    nodes, links, rows = graph
+    shuffled_nodes, shuffled_links, shuffled_rows = list(nodes), list(links), list(rows)
+    rng.shuffle(shuffled_nodes)
+    rng.shuffle(shuffled_links)
+    rng.shuffle(shuffled_rows)
+
+    first = cluster(nodes, links, attributes=held(*rows))
+    second = cluster(shuffled_nodes, shuffled_links, attributes=held(*shuffled_rows))
+
+    assert first.groups == second.groups
+    assert first.splits == second.splits
+    assert first.confidence == second.confidence
+    assert_partition(first, nodes)
+    attributes = held(*rows)
+    kept = oracle_graph(nodes, links, 0.5)
+    components = [set(c) for c in nx.connected_components(kept)]
+    direct: dict[str, dict[str, float]] = {n: {} for n in nodes}
+    for link in links:
+        if link.p >= 0.5:
+            direct[link.a][link.b] = direct[link.b][link.a] = link.p
+    for group in first.groups:
+        assert (
+            violation(group, DEFAULT_POLICIES, (), DEFAULT_ATTRIBUTE_POLICIES, attributes, direct)
+            is None
+        )
+        assert nx.is_connected(kept.subgraph(group))
+        assert any(group <= c for c in components)
+    for split in first.splits:
+        if split.field is not None:
+            assert split.records is not None
+            a, b = split.separated
+            assert split.records[0] != split.records[1]
+            assert split.records[0] in {r for r, _ in attributes[a][split.field]}
+            assert split.records[1] in {r for r, _ in attributes[b][split.field]}
+
+
+def test_unlike_first_names_with_differing_birth_dates_are_two_people() -> None:
+    # Spouses born the same year: dates one digit apart (one person's typo, as far as the
+    # date policy can tell), first names nothing alike. Chained through the household's
+    # shared address record m, they are two people; Jon and John with the same dates are one.
+    a, b, m = "record:census|1", "record:census|2", "record:tax|9"
+    household = held(
+        (a, "census|1", "first_name", "Annie"),
+        (a, "census|1", "birth_date", "1969-02-04"),
+        (b, "census|2", "first_name", "Carmen"),
+        (b, "census|2", "birth_date", "1969-06-04"),
+    )
+    links = [Link(a, m, 0.9), Link(b, m, 0.8)]
+    result = cluster([a, b, m], links, attributes=household)
+    assert result.groups == [frozenset({a, m}), frozenset({b})]
+    assert result.splits[0].field == "first_name+birth_date"
+    one_person = held(
+        (a, "census|1", "first_name", "Jon"),
+        (a, "census|1", "birth_date", "1969-02-04"),
+        (b, "census|2", "first_name", "John"),
+        (b, "census|2", "birth_date", "1969-06-04"),
+    )
+    assert cluster([a, b, m], links, attributes=one_person).groups == [frozenset({a, b, m})]

@@ -29,5 +29,6 @@ def explain(
 ) -> Explanation:
     """The strongest path with each link's evidence, its weakest link and the
     counterfactual; or why not: no path, a link below the threshold, a policy split
-    (policy and cut links), an override, or a quarantined shared identifier."""
+    (policy and cut links; for an attribute policy the field and the two records that
+    disagreed), an override, or a quarantined shared identifier."""
     return service.explain(a, b)

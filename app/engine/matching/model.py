@@ -1,0 +1,361 @@
+"""The Fellegi-Sunter model: prior, m and u per comparison level, term frequencies.
+
+**m and u.** For each comparison and level the model holds two probabilities: ``m``, how
+often a *true match* lands in this level (typos make even true matches miss ``exact`` now
+and then), and ``u``, how often a *non-match* lands in it among candidate pairs. Their
+ratio ``m / u`` is the level's *Bayes factor*; its log2 is the level's *match weight*.
+A missing field (``null``) is neutral (weight 0).
+
+**Match probability.** The model starts from a *prior* (lambda): the share of candidate
+pairs that are matches. A pair's match weight is ``log2(prior / (1 - prior))`` plus the
+weights of its levels plus the term-frequency adjustments of the values it agreed on
+(:mod:`app.engine.matching.frequencies`), and its match probability is
+``1 / (1 + 2**-weight)``. Comparisons are assumed independent given the match status;
+fields that are not (the parts of one address) are one comparison.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from app.core.errors import InvalidInputError
+from app.engine.matching.comparisons import (
+    DEFAULT_COMPARISONS,
+    NULL_LEVEL,
+    Comparison,
+    compare,
+    similarities,
+)
+from app.engine.matching.frequencies import TermFrequencies
+from app.engine.matching.profiles import MatchProfile
+
+_MAX_PROBABILITY = 1.0 - 2.0**-53  # the largest float below 1
+_MIN_PROBABILITY = 2.0**-1022  # the smallest normal float above 0
+
+
+def probability_from_weight(weight: float) -> float:
+    """``1 / (1 + 2**-weight)`` without overflow, kept strictly inside (0, 1)."""
+    if weight >= 0:
+        p = 1.0 / (1.0 + 2.0**-weight)
+    else:
+        z = 2.0**weight
+        p = z / (1.0 + z)
+    return min(max(p, _MIN_PROBABILITY), _MAX_PROBABILITY)
+
+
+@dataclass(frozen=True)
+class FieldEvidence:
+    """What one comparison says about a pair.
+
+    Attributes:
+        field: The comparison name.
+        level: The level the pair landed in.
+        label: The level's label, e.g. ``"jw>=0.92"``.
+        similarity: The raw similarity, None if the field is null.
+        bayes_factor: ``m / u`` of the level (1 for null).
+        match_weight: ``log2(bayes_factor)`` plus the term-frequency adjustment.
+        tf_adjustment: Bits the agreed value's frequency added (negative: a common value).
+    """
+
+    field: str
+    level: int
+    label: str
+    similarity: float | None
+    bayes_factor: float
+    match_weight: float
+    tf_adjustment: float = 0.0
+
+
+@dataclass(frozen=True)
+class ScoredPair:
+    """A compared and scored pair of records.
+
+    Attributes:
+        a: The smaller record key.
+        b: The larger record key.
+        gamma: The comparison vector.
+        match_weight: log2 odds of a match, prior and adjustments included.
+        match_probability: The probability of a match.
+        fields: The evidence of each comparison, in order.
+    """
+
+    a: str
+    b: str
+    gamma: tuple[int, ...]
+    match_weight: float
+    match_probability: float
+    fields: tuple[FieldEvidence, ...]
+
+    def comparison_json(self) -> str:
+        """Compact JSON of the non-null fields, sorted keys, numbers rounded to 4 places.
+
+        Example: ``{"last_name":{"level":"exact","similarity":1.0,"tf":-2.1,"weight":1.3}}``
+        (``tf`` only where a term-frequency adjustment applied; ``weight`` includes it).
+        """
+        body: dict[str, dict[str, object]] = {}
+        for evidence in self.fields:
+            if evidence.level == NULL_LEVEL:
+                continue
+            entry: dict[str, object] = {
+                "level": evidence.label,
+                "similarity": None
+                if evidence.similarity is None
+                else round(evidence.similarity, 4),
+                "weight": round(evidence.match_weight, 4),
+            }
+            if evidence.tf_adjustment:
+                entry["tf"] = round(evidence.tf_adjustment, 4)
+            body[evidence.field] = entry
+        return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class MatchModel:
+    """A Fellegi-Sunter model: prior, m and u per comparison and level, term frequencies.
+
+    Attributes:
+        version: Names the parameters, e.g. ``"default-3"`` or ``"em-<hash>"``.
+        prior: The probability that a candidate pair is a match (lambda).
+        comparisons: The comparisons.
+        m: Per comparison, per level, P(level | match); index 0 (null) is unused and 1.0.
+        u: Per comparison, per level, P(level | non-match); index 0 likewise.
+        method: How the parameters were set: ``"default"``, ``"em"``, ``"labels"`` or
+            ``"manual"``.
+        frequencies: Term frequencies frozen at fit time (None: no adjustment).
+    """
+
+    version: str
+    prior: float
+    comparisons: tuple[Comparison, ...]
+    m: Mapping[str, tuple[float, ...]]
+    u: Mapping[str, tuple[float, ...]]
+    method: str
+    frequencies: TermFrequencies | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.prior < 1.0:
+            raise InvalidInputError(f"prior must be in (0, 1), got {self.prior}")
+        for c in self.comparisons:
+            for table, name in ((self.m, "m"), (self.u, "u")):
+                values = table.get(c.name)
+                if values is None or len(values) != len(c.labels):
+                    raise InvalidInputError(
+                        f"{name} of {c.name!r} needs {len(c.labels)} values "
+                        f"(levels {', '.join(c.labels)})"
+                    )
+                if any(not 0.0 < v <= 1.0 for v in values[1:]):
+                    raise InvalidInputError(f"{name} of {c.name!r} must be in (0, 1]")
+
+    @cached_property
+    def _level_weights(self) -> tuple[tuple[float, ...], ...]:
+        import math
+
+        return tuple(
+            (
+                0.0,
+                *(
+                    math.log2(m / u)
+                    for m, u in zip(self.m[c.name][1:], self.u[c.name][1:], strict=True)
+                ),
+            )
+            for c in self.comparisons
+        )
+
+    @cached_property
+    def prior_weight(self) -> float:
+        """``log2(prior / (1 - prior))``."""
+        import math
+
+        return math.log2(self.prior / (1.0 - self.prior))
+
+    def adjustments(
+        self, a: MatchProfile, b: MatchProfile, gamma: Sequence[int]
+    ) -> tuple[float, ...]:
+        """Term-frequency bits per comparison (0 where none applies)."""
+        frequencies = self.frequencies
+        if frequencies is None:
+            return (0.0,) * len(gamma)
+        out = []
+        for comparison, level in zip(self.comparisons, gamma, strict=True):
+            term = comparison.term_of(level, a.fields, b.fields)
+            out.append(0.0 if term is None else frequencies.adjustment(*term))
+        return tuple(out)
+
+    def score(
+        self, gamma: Sequence[int], adjustments: Sequence[float] | None = None
+    ) -> tuple[float, float]:
+        """``(match_weight, match_probability)`` of a comparison vector (and its
+        term-frequency adjustments, if any)."""
+        weight = self.prior_weight
+        for weights, level in zip(self._level_weights, gamma, strict=True):
+            weight += weights[level]
+        if adjustments is not None:
+            weight += sum(adjustments)
+        return weight, probability_from_weight(weight)
+
+    def probability(self, a: MatchProfile, b: MatchProfile) -> float:
+        """The match probability of two profiles (the cheap path: no explanation)."""
+        gamma = compare(a, b, self.comparisons)
+        return self.score(gamma, self.adjustments(a, b, gamma))[1]
+
+    def score_pair(self, a: MatchProfile, b: MatchProfile) -> ScoredPair:
+        """Compares, scores and explains two profiles (the pair is ordered by key)."""
+        if b.key < a.key:
+            a, b = b, a
+        gamma = compare(a, b, self.comparisons)
+        sims = similarities(a, b, self.comparisons)
+        adjustments = self.adjustments(a, b, gamma)
+        weight, probability = self.score(gamma, adjustments)
+        evidence = tuple(
+            FieldEvidence(
+                field=c.name,
+                level=level,
+                label=c.labels[level],
+                similarity=sim,
+                bayes_factor=2.0 ** weights[level],
+                match_weight=weights[level] + adjustment,
+                tf_adjustment=adjustment,
+            )
+            for c, level, sim, weights, adjustment in zip(
+                self.comparisons, gamma, sims, self._level_weights, adjustments, strict=True
+            )
+        )
+        return ScoredPair(a.key, b.key, gamma, weight, probability, evidence)
+
+    def _parameters(self) -> dict[str, object]:
+        body: dict[str, object] = {
+            "prior": self.prior,
+            "comparisons": [
+                {"name": c.name, "method": c.method, "term_frequencies": c.term_frequencies}
+                for c in self.comparisons
+            ],
+            "m": {c.name: list(self.m[c.name]) for c in self.comparisons},
+            "u": {c.name: list(self.u[c.name]) for c in self.comparisons},
+        }
+        if self.frequencies is not None:
+            body["frequencies"] = self.frequencies.to_body()
+        return body
+
+    def to_json(self) -> str:
+        """The model as JSON (floats kept exactly, so scores survive a round trip)."""
+        body = {"version": self.version, "method": self.method, **self._parameters()}
+        return json.dumps(body, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> MatchModel:
+        """Reads a model written by :meth:`to_json`.
+
+        Raises:
+            InvalidInputError: If the text is not a valid model.
+        """
+        try:
+            body = json.loads(text)
+            comparisons = tuple(
+                Comparison(c["name"], c["method"], bool(c.get("term_frequencies", False)))
+                for c in body["comparisons"]
+            )
+            frequencies = body.get("frequencies")
+            return cls(
+                version=str(body["version"]),
+                prior=float(body["prior"]),
+                comparisons=comparisons,
+                m={name: tuple(float(v) for v in values) for name, values in body["m"].items()},
+                u={name: tuple(float(v) for v in values) for name, values in body["u"].items()},
+                method=str(body["method"]),
+                frequencies=None if frequencies is None else TermFrequencies.from_body(frequencies),
+            )
+        except (ValueError, KeyError, TypeError, AssertionError, AttributeError) as error:
+            raise InvalidInputError(f"not a match model: {error}") from error
+
+    def describe(self) -> list[dict[str, object]]:
+        """Rows ``field, level, label, m, u, bayes_factor, match_weight`` for a table.
+
+        The null level is left out: it always has a Bayes factor of 1.
+        """
+        rows: list[dict[str, object]] = []
+        for c, weights in zip(self.comparisons, self._level_weights, strict=True):
+            for level in range(1, len(c.labels)):
+                rows.append(
+                    {
+                        "field": c.name,
+                        "level": level,
+                        "label": c.labels[level],
+                        "m": self.m[c.name][level],
+                        "u": self.u[c.name][level],
+                        "bayes_factor": 2.0 ** weights[level],
+                        "match_weight": weights[level],
+                    }
+                )
+        return rows
+
+
+def parameter_hash(model_body: Mapping[str, object]) -> str:
+    """12 hex characters naming a model's parameters (prior, comparisons, m, u, frequencies)."""
+    text = json.dumps(model_body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def versioned(model: MatchModel, method: str) -> MatchModel:
+    """``model`` named ``<method>-<hash of its parameters>``."""
+    digest = parameter_hash(model._parameters())
+    return dataclasses.replace(model, version=f"{method}-{digest}", method=method)
+
+
+def manual_model(model: MatchModel) -> MatchModel:
+    """A hand-set model (``idgraph model load``), versioned by its parameters
+    (``manual-<hash>``) so that any change of m, u, prior or frequencies is a new version."""
+    return versioned(model, "manual")
+
+
+# Hand-set m/u per comparison (index = level: null, else, <weakest> ... exact). They are
+# deliberately cautious, because they score *candidate* pairs, which already share a
+# blocking key: among candidates, two different people agree on a name far more often
+# than two random people do. So names alone never reach the join threshold (first and
+# last name exact give +6.4 bits against a prior of -6.6), one disagreeing email or phone
+# outweighs a matching name, and a household (same surname and address, other first name
+# and birth date) stays apart; a name plus a birth date, an address or a near-identical
+# email is enough. ``idgraph model fit`` replaces them with values estimated from the data.
+_DEFAULT_M: dict[str, tuple[float, ...]] = {
+    "first_name": (1.0, 0.05, 0.05, 0.10, 0.80),
+    "last_name": (1.0, 0.05, 0.05, 0.10, 0.80),
+    "birth_date": (1.0, 0.05, 0.10, 0.85),
+    # null, else, same_region, same_street, street_and_number, exact
+    "address": (1.0, 0.03, 0.25, 0.05, 0.12, 0.55),
+    "national_id": (1.0, 0.10, 0.05, 0.10, 0.75),
+    # people have several emails and phones: a different one is weak evidence
+    "email": (1.0, 0.20, 0.10, 0.70),
+    "phone": (1.0, 0.20, 0.10, 0.70),
+}
+_DEFAULT_U: dict[str, tuple[float, ...]] = {
+    "first_name": (1.0, 0.85, 0.07, 0.02, 0.10),
+    "last_name": (1.0, 0.85, 0.06, 0.015, 0.075),
+    "birth_date": (1.0, 0.97, 0.02, 0.01),
+    "address": (1.0, 0.70, 0.25, 0.01, 0.02, 0.02),
+    "national_id": (1.0, 0.9998, 0.00015, 0.00004, 0.00001),
+    "email": (1.0, 0.998, 0.0019, 0.0001),
+    "phone": (1.0, 0.998, 0.0019, 0.0001),
+}
+DEFAULT_PRIOR = 0.01
+"""Share of candidate pairs (pairs sharing a blocking key) taken to be matches."""
+
+
+def default_model() -> MatchModel:
+    """The hand-set model for :data:`DEFAULT_COMPARISONS` (version ``"default-3"``), without
+    term frequencies.
+
+    Every comparison's Bayes factor rises with its level, so closer agreement never lowers
+    the match probability.
+    """
+    return MatchModel(
+        version="default-3",
+        prior=DEFAULT_PRIOR,
+        comparisons=DEFAULT_COMPARISONS,
+        m=dict(_DEFAULT_M),
+        u=dict(_DEFAULT_U),
+        method="default",
+    )
