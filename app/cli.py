@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,14 +90,43 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    n_workers = workers or settings.workers
+    if n_workers > 1 or os.environ.get(MULTIPROC_ENV):
+        _prepare_metrics_dir()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers or settings.workers,
+        workers=n_workers,
         log_level="info",
+        access_log=False,  # app.api.observability logs requests without their query strings
     )
+
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _prepare_metrics_dir() -> None:
+    """Multiprocess mode for /metrics: the workers (spawned after this) inherit
+    PROMETHEUS_MULTIPROC_DIR and write their values there; a scrape of any worker sums
+    them. A directory the user set is emptied first (values of an earlier run must not
+    count); else a temporary one is made, and removed when this process exits."""
+    import atexit
+    import shutil
+    import tempfile
+
+    # Not imported from app.core.metrics: this process must not load prometheus_client
+    # before the variable is set (it picks its value store at import).
+    path = os.environ.get(MULTIPROC_ENV)
+    if path:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        for stale in Path(path).glob("*.db"):
+            stale.unlink()
+    else:
+        created = tempfile.mkdtemp(prefix="idgraph-metrics-")
+        os.environ[MULTIPROC_ENV] = created
+        atexit.register(shutil.rmtree, created, ignore_errors=True)
 
 
 def _service(settings: Settings) -> tuple[Driver, IdentityService]:

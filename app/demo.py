@@ -117,4 +117,5 @@ def run_demo(console: Console, settings: Settings, people: int, serve_api: bool)
             host=settings.host,
             port=settings.port,
             log_level="warning",
+            access_log=False,  # app.api.observability logs requests without query strings
         )

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
+from app.api import metrics, observability
 from app.api.routes import (
     customers,
     explain,
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Customer identity resolution on a Neo4j identity graph.",
         lifespan=lifespan,
     )
+    observability.install(app)
     app.include_router(health.router)
     app.include_router(records.router, prefix="/v1")
     app.include_router(lookup.router, prefix="/v1")
@@ -79,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(explain.router, prefix="/v1")
     app.include_router(identifiers.router, prefix="/v1")
     app.include_router(match_model.router, prefix="/v1")
+    metrics.install(app, settings)  # GET /metrics and the request metrics middleware
 
     @app.exception_handler(InvalidInputError)
     async def _invalid(_: Request, exc: InvalidInputError) -> JSONResponse:

@@ -6,12 +6,14 @@ thread pool, and each such hop costs more CPU than the lookup query itself.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.api.observability import current_request, key_id
 from app.core.config import Settings
 from app.core.errors import StoreUnavailableError
 from app.core.security import ApiKeys, AuthenticationError, PermissionDeniedError, Role
@@ -73,6 +75,9 @@ def _authorise(
     role = keys.role_of(credentials.credentials)
     if role is None:
         raise AuthenticationError("invalid API key")
+    context = current_request()
+    if context is not None:  # the access log names the key by its hash, never the key
+        context.api_key = key_id(hashlib.sha256(credentials.credentials.encode()).digest())
     if role < need:
         raise PermissionDeniedError(
             f"this key has role {role.name.lower()}; this needs {need.name.lower()}"

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     #: ``key:role,...`` with roles reader, writer, admin (``sha256=<hex>:role`` for hashes).
     #: No keys means every /v1 request is refused with 401.
     api_keys: str = Field(default="", repr=False)
+    #: ``GET /metrics`` without a key; false: any key with role reader or higher.
+    metrics_public: bool = False
 
     # --- Neo4j connection (external when NEO4J_URI is set)
     neo4j_uri: str | None = Field(

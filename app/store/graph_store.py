@@ -3,17 +3,44 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import anyio.to_thread
 from neo4j import READ_ACCESS, AsyncDriver, Driver, ManagedTransaction
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
+from app.core import metrics
 from app.engine.ports import ResolutionUnit
 from app.store import catalog
 from app.store.unit import Neo4jUnit, native
 
 T = TypeVar("T")
+
+
+@contextmanager
+def _counting_errors() -> Iterator[None]:
+    """Count a Neo4j error by its class (it surfaces after the driver's retries), re-raise."""
+    try:
+        yield
+    except (Neo4jError, DriverError) as exc:
+        metrics.NEO4J_ERRORS.labels(error=type(exc).__name__).inc()
+        raise
+
+
+def _counting_retries(work: Callable[[ManagedTransaction], T]) -> Callable[[ManagedTransaction], T]:
+    """``work`` that counts its re-runs: a managed transaction calls it again after a
+    transient error (deadlock, leader switch) or a lost connection."""
+    attempts = 0
+
+    def run(tx: ManagedTransaction) -> T:
+        nonlocal attempts
+        attempts += 1
+        if attempts > 1:
+            metrics.NEO4J_RETRIES.inc()
+        return work(tx)
+
+    return run
 
 
 class GraphStore:
@@ -34,20 +61,20 @@ class GraphStore:
 
     def in_write_transaction(self, work: Callable[[ResolutionUnit], T]) -> T:
         """Run ``work`` in one managed write transaction (retried on transient errors)."""
-        with self.driver.session(database=self.database) as session:
-            return session.execute_write(lambda tx: work(Neo4jUnit(tx)))
+        with _counting_errors(), self.driver.session(database=self.database) as session:
+            return session.execute_write(_counting_retries(lambda tx: work(Neo4jUnit(tx))))
 
     def in_read_transaction(self, work: Callable[[Neo4jUnit], T]) -> T:
         """Run ``work`` in one managed read transaction (routed to a reader)."""
-        with self.driver.session(database=self.database) as session:
-            return session.execute_read(lambda tx: work(Neo4jUnit(tx)))
+        with _counting_errors(), self.driver.session(database=self.database) as session:
+            return session.execute_read(_counting_retries(lambda tx: work(Neo4jUnit(tx))))
 
     def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
             return [native(r.data()) for r in tx.run(catalog.query(name), **params)]
 
-        with self.driver.session(database=self.database) as session:
-            return session.execute_read(work)
+        with _counting_errors(), self.driver.session(database=self.database) as session:
+            return session.execute_read(_counting_retries(work))
 
     def lookup(self, key: str) -> dict[str, Any] | None:
         """The hot path of other services: one auto-commit read (RUN + PULL) instead of a
@@ -61,9 +88,11 @@ class GraphStore:
                 ) as session:
                     record = session.run(query, key=key).single()
                 return native(record.data()) if record else None
-            except (ServiceUnavailable, SessionExpired):
+            except (ServiceUnavailable, SessionExpired) as exc:
                 if attempt == 2:
+                    metrics.NEO4J_ERRORS.labels(error=type(exc).__name__).inc()
                     raise
+                metrics.NEO4J_RETRIES.inc()
         return None
 
     async def lookup_async(self, key: str) -> dict[str, Any] | None:
@@ -79,9 +108,11 @@ class GraphStore:
                     result = await session.run(query, key=key)
                     record = await result.single()
                 return native(record.data()) if record else None
-            except (ServiceUnavailable, SessionExpired):
+            except (ServiceUnavailable, SessionExpired) as exc:
                 if attempt == 2:
+                    metrics.NEO4J_ERRORS.labels(error=type(exc).__name__).inc()
                     raise
+                metrics.NEO4J_RETRIES.inc()
         return None
 
     def profile(self, customer_id: str) -> dict[str, Any] | None:
@@ -117,6 +148,11 @@ class GraphStore:
     def get_override(self, override_id: str) -> dict[str, Any] | None:
         rows = self._read("queries/get_override", override_id=override_id)
         return rows[0] if rows else None
+
+    def count_shared(self, kinds: list[str]) -> int:
+        """How many identifiers of these kinds are quarantined as shared now."""
+        rows = self._read("queries/count_shared", kinds=kinds)
+        return int(rows[0]["shared"]) if rows else 0
 
     def iter_identifiers(self, page: int = 50_000) -> Iterator[dict[str, Any]]:
         """Every identifier, in key order (for ``recluster``)."""

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from app.api.deps import AdminDep, ReaderDep, ReadsDep, ServiceDep
+from app.core import metrics
 from graph_models.customers import (
     CustomerHistory,
     CustomerLineage,
@@ -16,6 +17,10 @@ from graph_models.customers import (
 )
 
 router = APIRouter(tags=["customers"])
+
+# Neo4j integers are 64-bit: an unbounded offset overflows in SKIP and answered 500. No
+# customer has a million events or records; larger offsets get a 422 naming the field.
+MAX_OFFSET = 1_000_000
 
 _404: dict[int | str, dict[str, Any]] = {404: {"description": "No such customer id"}}
 
@@ -55,7 +60,7 @@ def get_history(
     customer_id: str,
     _: ReaderDep,
     reads: ReadsDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> CustomerHistory:
     """Events about this id and every id merged into the one it lives on as."""
@@ -72,7 +77,7 @@ def get_lineage(
     customer_id: str,
     _: ReaderDep,
     reads: ReadsDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> CustomerLineage:
     """Records grouped by source in time order, and links with their evidence; paged."""
@@ -88,4 +93,6 @@ def get_lineage(
 def erase_customer(customer_id: str, _: AdminDep, service: ServiceDep) -> ErasureReport:
     """Removes the identifiers, the personal data of their records and the links built from
     them; what remains is re-evaluated; history keeps an entry with a keyed hash only."""
-    return service.erase_customer(customer_id)
+    report = service.erase_customer(customer_id)
+    metrics.count_changes(report.changes)
+    return report

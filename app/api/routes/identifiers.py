@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import AdminDep, ServiceDep
+from app.core import metrics
 from graph_models.customers import ErasureReport
 
 router = APIRouter(tags=["erasure"])
@@ -18,4 +19,6 @@ router = APIRouter(tags=["erasure"])
 )
 def erase_identifier(kind: str, value: str, _: AdminDep, service: ServiceDep) -> ErasureReport:
     """The value is normalised as in lookups (accounts as ``web/u-123``)."""
-    return service.erase_identifier(kind, value)
+    report = service.erase_identifier(kind, value)
+    metrics.count_changes(report.changes)
+    return report

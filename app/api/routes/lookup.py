@@ -1,22 +1,40 @@
-"""``GET /v1/lookup``: which customer is this identifier?"""
+"""``GET`` and ``POST /v1/lookup``: which customer is this identifier?"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import ReaderDep, ServiceDep
 from graph_models.customers import LookupResult
 
 router = APIRouter(tags=["lookup"])
 
+_404: dict[int | str, dict[str, Any]] = {404: {"description": "The identifier is not in the graph"}}
+
+
+class LookupRequest(BaseModel):
+    """The identifier to resolve, in the body so emails and phones stay out of URLs."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"kind": "email", "value": "Jane.Doe@Example.com"}]},
+    )
+
+    kind: str = Field(examples=["email"])
+    value: str = Field(examples=["Jane.Doe@Example.com"])
+    source: str | None = Field(
+        default=None, description="Scope of an account value, e.g. `web`.", examples=["web"]
+    )
+
 
 @router.get(
     "/lookup",
     response_model=LookupResult,
     summary="Resolve one identifier to its customer",
-    responses={404: {"description": "The identifier is not in the graph"}},
+    responses=_404,
 )
 async def lookup(
     _: ReaderDep,
@@ -27,5 +45,18 @@ async def lookup(
         str | None, Query(description="Scope of an account value, e.g. `web`.")
     ] = None,
 ) -> LookupResult:
-    """Normalised as at ingestion; a shared identifier answers with ``shared: true``."""
+    """Normalised as at ingestion; a shared identifier answers with ``shared: true``.
+
+    Prefer ``POST /v1/lookup`` for emails and phones: URLs end up in proxies' logs."""
     return await service.lookup_async(kind, value, source)
+
+
+@router.post(
+    "/lookup",
+    response_model=LookupResult,
+    summary="Resolve one identifier to its customer (identifier in the body)",
+    responses=_404,
+)
+async def lookup_post(_: ReaderDep, service: ServiceDep, request: LookupRequest) -> LookupResult:
+    """As ``GET /v1/lookup``, with the identifier in a JSON body instead of the URL."""
+    return await service.lookup_async(request.kind, request.value, request.source)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from app.api.deps import AdminDep, ReaderDep, ServiceDep
+from app.core import metrics
 from graph_models.customers import Override, OverrideRequest
 
 router = APIRouter(tags=["overrides"])
@@ -23,7 +24,9 @@ router = APIRouter(tags=["overrides"])
 )
 def create_override(request: OverrideRequest, _: AdminDep, service: ServiceDep) -> Override:
     """Clustering honours it at once (must-link / cannot-link); history records it."""
-    return service.add_override(request)
+    override = service.add_override(request)
+    metrics.count_changes(override.changes)
+    return override
 
 
 @router.get(
@@ -45,4 +48,6 @@ def get_override(override_id: str, _: ReaderDep, service: ServiceDep) -> Overrid
 )
 def delete_override(override_id: str, _: AdminDep, service: ServiceDep) -> Override:
     """The customers it shaped are re-evaluated at once; history records the removal."""
-    return service.remove_override(override_id)
+    override = service.remove_override(override_id)
+    metrics.count_changes(override.changes)
+    return override

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.api.deps import ServiceDep, WriterDep
+from app.core import metrics
 from graph_models.customers import RecordsResponse
 from graph_models.records import SourceRecord
 
@@ -43,4 +44,7 @@ class RecordBatch(BaseModel):
 )
 def post_records(batch: RecordBatch, _: WriterDep, service: ServiceDep) -> RecordsResponse:
     """Store the batch's evidence and return each record's customer and the changes caused."""
-    return RecordsResponse(results=service.ingest(batch.records))
+    results = service.ingest(batch.records)
+    metrics.RECORDS_INGESTED.inc(len(results))
+    metrics.count_changes(c for r in results for c in r.changes)
+    return RecordsResponse(results=results)

@@ -1,0 +1,147 @@
+"""Request ids, JSON access logs without personal values, ``POST /v1/lookup``, paging bounds."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from app.api.observability import JsonFormatter
+
+pytestmark = pytest.mark.integration
+
+PERSON = {
+    "source": "crm",
+    "record_id": "L-1",
+    "observed_at": "2026-11-01T12:00:00Z",
+    "identifiers": [
+        {"kind": "email", "value": "Wilhelmina.Quartz@Example.org"},
+        {"kind": "phone", "value": "+1 (415) 555-0177"},
+    ],
+    "attributes": {"first_name": "Wilhelmina", "last_name": "Quartzberg", "postcode": "94110"},
+}
+PERSONAL = [
+    "Wilhelmina",
+    "Quartz",
+    "wilhelmina.quartz@example.org",
+    "Example.org",
+    "555-0177",
+    "5550177",
+    "415.555.0177",
+    "%40",  # an email as it appears URL-encoded
+]
+
+
+class _Lines(logging.Handler):
+    """Every line the service logs, formatted as the service formats it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.stream = io.StringIO()
+        self.setFormatter(JsonFormatter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # httpx is the test client, not the service: its lines name the URL it requested.
+        if not record.name.startswith(("httpx", "httpcore")):
+            self.stream.write(self.format(record) + "\n")
+
+    def lines(self) -> list[str]:
+        return self.stream.getvalue().splitlines()
+
+
+@pytest.fixture
+def log_lines(caplog: pytest.LogCaptureFixture) -> Iterator[_Lines]:
+    caplog.set_level(logging.INFO)
+    handler = _Lines()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+
+
+def test_logs_are_json_with_request_id_and_no_personal_values(client, log_lines, caplog) -> None:
+    ingested = client.post("/v1/records", json={"records": [PERSON]})
+    assert ingested.status_code == 200, ingested.text
+    email = {"kind": "email", "value": "Wilhelmina.Quartz@Example.org"}
+    by_get = client.get("/v1/lookup", params=email, headers={"X-Request-ID": "trace-42"})
+    by_post = client.post("/v1/lookup", json={"kind": "phone", "value": "415.555.0177"})
+    missing = client.get("/v1/lookup", params={"kind": "email", "value": "nobody@example.org"})
+    assert by_get.status_code == by_post.status_code == 200
+    assert missing.status_code == 404
+
+    assert by_get.headers["X-Request-ID"] == "trace-42"
+    ids = [r.headers["X-Request-ID"] for r in (ingested, by_post, missing)]
+    assert all(ids) and len(set(ids)) == 3
+    insane = client.get("/healthz", headers={"X-Request-ID": "a b\tc" + "x" * 100})
+    assert insane.headers["X-Request-ID"] != "a b\tc" + "x" * 100
+
+    lines = log_lines.lines()
+    assert lines
+    for line in lines:
+        for value in [*PERSONAL, "nobody"]:
+            assert value.lower() not in line.lower(), line
+        json.loads(line)  # one JSON object per line
+    for record in caplog.records:  # the raw records too, whatever the handler
+        if not record.name.startswith(("httpx", "httpcore")):
+            assert "quartz" not in record.getMessage().lower()
+
+    access = [json.loads(line) for line in lines if '"idgraph.access"' in line]
+    by_id = {entry["request_id"]: entry for entry in access}
+    get_line = by_id["trace-42"]
+    assert get_line["route"] == "/v1/lookup" and get_line["method"] == "GET"
+    assert get_line["status"] == 200 and get_line["duration_ms"] >= 0
+    assert get_line["api_key"].startswith("sha256=")
+    assert by_id[by_post.headers["X-Request-ID"]]["method"] == "POST"
+    assert by_id[missing.headers["X-Request-ID"]]["status"] == 404
+    assert {"time", "level"} <= set(get_line)
+    assert not any("test-admin-key" in line for line in lines)
+
+
+def test_path_template_not_path_is_logged(client, log_lines) -> None:
+    client.post("/v1/records", json={"records": [PERSON]})
+    customer_id = client.post("/v1/lookup", json={"kind": "phone", "value": "+14155550177"})
+    customer_id = customer_id.json()["customer_id"]
+    assert client.get(f"/v1/customers/{customer_id}").status_code == 200
+    assert client.get("/v1/no-such/wilhelmina.quartz@example.org").status_code == 404
+    access = [json.loads(line) for line in log_lines.lines() if '"idgraph.access"' in line]
+    routes = [entry["route"] for entry in access]
+    assert "/v1/customers/{customer_id}" in routes and "<unmatched>" in routes
+    assert not any(customer_id in line for line in log_lines.lines())
+
+
+def test_post_lookup_answers_as_get(client) -> None:
+    assert client.post("/v1/records", json={"records": [PERSON]}).status_code == 200
+    for params in (
+        {"kind": "email", "value": "WILHELMINA.QUARTZ@example.org"},
+        {"kind": "phone", "value": "415 555 0177"},
+        {"kind": "email", "value": "unknown@example.org"},
+        {"kind": "email", "value": "not an email"},
+    ):
+        by_get = client.get("/v1/lookup", params=params)
+        by_post = client.post("/v1/lookup", json=params)
+        assert by_post.status_code == by_get.status_code, by_post.text
+        assert by_post.json() == by_get.json()
+    reader = {"Authorization": "Bearer test-reader-key"}
+    body = {"kind": "phone", "value": "+14155550177"}
+    assert client.post("/v1/lookup", json=body, headers=reader).status_code == 200
+    assert client.post("/v1/lookup", json=body, headers={"Authorization": ""}).status_code == 401
+    assert client.post("/v1/lookup", json={"kind": "email"}).status_code == 422
+
+
+@pytest.mark.parametrize("path", ["lineage", "history"])
+def test_huge_paging_values_are_422_not_500(client, path) -> None:
+    client.post("/v1/records", json={"records": [PERSON]})
+    customer_id = client.post("/v1/lookup", json={"kind": "phone", "value": "+14155550177"})
+    customer_id = customer_id.json()["customer_id"]
+    url = f"/v1/customers/{customer_id}/{path}"
+    assert client.get(url, params={"offset": 0, "limit": 10}).status_code == 200
+    for params, field in (({"offset": 10**30}, "offset"), ({"limit": 10**30}, "limit")):
+        response = client.get(url, params=params)
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"] == ["query", field]
+    assert client.get(url, params={"offset": 1_000_000}).status_code == 200
