@@ -189,7 +189,8 @@ class LocalNeo4j:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(24))
+                # A leading "-" would read as an option to neo4j-admin and other tools.
+                handle.write("p" + secrets.token_urlsafe(24))
         return self.password_file.read_text().strip()
 
     def write_config(self) -> Path:
@@ -238,6 +239,7 @@ class LocalNeo4j:
                 ADMIN_TOOL,
                 "dbms",
                 "set-initial-password",
+                "--",  # end of options: a password may begin with "-"
                 self.password(),
             ],
             env=self._env(),

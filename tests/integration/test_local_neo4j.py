@@ -85,3 +85,18 @@ def test_port_taken_names_the_fix(neo4j_settings: Settings, tmp_path) -> None:
         settings = local_settings(tmp_path / "state", taken, 27475)
         with pytest.raises(ProvisioningError, match="IDGRAPH_NEO4J_BOLT_PORT"):
             LocalNeo4j(settings).start()
+
+
+def test_password_beginning_with_a_dash_is_not_read_as_an_option(tmp_path) -> None:
+    """One generated password in 64 used to begin with "-", and neo4j-admin refused it."""
+    settings = local_settings(tmp_path / "state", 27688, 27476)
+    server = LocalNeo4j(settings)
+    server.state_dir.mkdir(parents=True)
+    server.password_file.write_text("-" + "x7" * 12)
+    try:
+        server.start()
+        with GraphDatabase.driver(settings.bolt_uri, auth=("neo4j", server.password())) as drv:
+            drv.verify_connectivity()
+    finally:
+        server.stop()
+    assert LocalNeo4j(local_settings(tmp_path / "other", 27689, 27477)).password()[0] != "-"
