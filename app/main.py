@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
+from app import ui
 from app.api import metrics, observability
 from app.api.routes import (
     customers,
@@ -22,6 +23,8 @@ from app.api.routes import (
     overrides,
     records,
 )
+from app.api.routes import session as session_routes
+from app.api.routes import what_if as what_if_routes
 from app.core.config import Settings, get_settings
 from app.core.errors import IdgraphError, InvalidInputError
 from app.core.security import ApiKeys
@@ -81,6 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(explain.router, prefix="/v1")
     app.include_router(identifiers.router, prefix="/v1")
     app.include_router(match_model.router, prefix="/v1")
+    app.include_router(session_routes.router, prefix="/v1")
+    app.include_router(what_if_routes.router, prefix="/v1")
+    ui.install(app)  # the analysts' pages (/ui) and their assets
     metrics.install(app, settings)  # GET /metrics and the request metrics middleware
 
     @app.exception_handler(InvalidInputError)
