@@ -14,6 +14,7 @@ from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 from app import ui
 from app.api import metrics, observability
 from app.api.routes import (
+    changes,
     customers,
     explain,
     health,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(session_routes.router, prefix="/v1")
     app.include_router(what_if_routes.router, prefix="/v1")
     ui.install(app)  # the analysts' pages (/ui) and their assets
+    app.include_router(changes.router, prefix="/v1")
     metrics.install(app, settings)  # GET /metrics and the request metrics middleware
 
     @app.exception_handler(InvalidInputError)

@@ -14,10 +14,12 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.observability import current_request, key_id
+from app.changes.feed import ChangeFeed
 from app.core.config import Settings
 from app.core.errors import StoreUnavailableError
 from app.core.security import ApiKeys, AuthenticationError, PermissionDeniedError, Role
 from app.engine.service import CustomerReads, IdentityService
+from app.store.changes import Neo4jFeedStore
 from app.store.graph_store import GraphStore
 
 
@@ -61,6 +63,13 @@ async def get_reads(store: StoreDep) -> CustomerReads:
 
 
 ReadsDep = Annotated[CustomerReads, Depends(get_reads)]
+
+
+async def get_feed(store: StoreDep) -> ChangeFeed:
+    return ChangeFeed(Neo4jFeedStore(store))
+
+
+FeedDep = Annotated[ChangeFeed, Depends(get_feed)]
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")

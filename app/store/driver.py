@@ -10,6 +10,7 @@ from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
 from app.core.config import Settings
 from app.provision.neo4j_server import connection_settings
 from app.store import catalog
+from app.store.changes import number_old_events
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ def apply_schema(driver: Driver, database: str) -> list[str]:
         driver.execute_query(catalog.query(name), database_=database)
         applied.append(name)
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
+    number_old_events(driver, database)  # graphs from before the change feed
     return applied
 
 
