@@ -24,6 +24,7 @@ from app.api.routes import (
     overrides,
     records,
 )
+from app.api.routes import review as review_routes
 from app.api.routes import session as session_routes
 from app.api.routes import what_if as what_if_routes
 from app.core.config import Settings, get_settings
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(match_model.router, prefix="/v1")
     app.include_router(session_routes.router, prefix="/v1")
     app.include_router(what_if_routes.router, prefix="/v1")
+    app.include_router(review_routes.router, prefix="/v1")
     ui.install(app)  # the analysts' pages (/ui) and their assets
     app.include_router(changes.router, prefix="/v1")
     metrics.install(app, settings)  # GET /metrics and the request metrics middleware

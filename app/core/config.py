@@ -107,6 +107,19 @@ class Settings(BaseSettings):
     #: Record pairs scoring below this are not stored as evidence.
     match_min_probability: float = Field(default=0.05, gt=0, lt=1)
 
+    # --- the review queue (GET /v1/review)
+    #: Pairs whose match probability p has review_min_probability <= p <
+    #: review_max_probability (the grey zone around the join threshold) are listed; a
+    #: single co-observation of a device (0.8) is not.
+    review_min_probability: float = Field(default=0.3, gt=0, lt=1)
+    review_max_probability: float = Field(default=0.8, gt=0, lt=1)
+    #: A policy split is listed when the evidence it cut was at least this strong
+    #: (1 - the product of (1 - p) over the cut links): a close call against the evidence.
+    review_split_min_cut: float = Field(default=0.9, gt=0, lt=1)
+    #: How many cut links (joinable evidence between two customers) the queue examines
+    #: for policy splits, strongest first.
+    review_max_cut_links: int = Field(default=500, ge=0, le=10_000)
+
     @property
     def external_neo4j(self) -> bool:
         return self.neo4j_uri is not None
