@@ -20,8 +20,10 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/idgraph demo
 
-## The whole test suite against a real Neo4j that the session starts and stops.
+## The whole test suite against a real Neo4j that the session starts and stops. The
+## browser tests of the pages need Debian's chromium: installed here when missing.
 test: $(STAMP)
+	@scripts/ensure-chromium
 	$(BIN)/pytest
 
 test-unit: $(STAMP)

@@ -42,10 +42,22 @@ def look_alikes(client) -> None:
     """Two records with no identifier in common that look alike (p about 0.73)."""
     post(
         client,
-        rec("crm", "1", first_name="Jon", last_name="Smyth", birth_date="1990-02-01",
-            postcode="94110"),
-        rec("shop", "7", first_name="John", last_name="Smith", birth_date="1990-02-01",
-            postcode="94110"),
+        rec(
+            "crm",
+            "1",
+            first_name="Jon",
+            last_name="Smyth",
+            birth_date="1990-02-01",
+            postcode="94110",
+        ),
+        rec(
+            "shop",
+            "7",
+            first_name="John",
+            last_name="Smith",
+            birth_date="1990-02-01",
+            postcode="94110",
+        ),
     )
 
 
@@ -67,8 +79,13 @@ def test_grey_pair_listed_with_evidence_then_rejected_for_good(client, service) 
     assert evidence["rule"] == "fellegi_sunter"
     assert evidence["record_pairs"][0]["comparison"]["birth_date"]["level"] == "exact"
 
-    decision = {"a": item["a"], "b": item["b"], "decision": "different",
-                "reason": "two people: different mothers' names", "analyst": "ana"}
+    decision = {
+        "a": item["a"],
+        "b": item["b"],
+        "decision": "different",
+        "reason": "two people: different mothers' names",
+        "analyst": "ana",
+    }
     denied = client.post("/v1/review/decisions", json=decision, headers=auth("reader"))
     assert denied.status_code == 403
     made = client.post("/v1/review/decisions", json=decision)
@@ -132,12 +149,18 @@ def test_close_policy_split_listed_and_only_a_confirmation_is_accepted(client, s
 
 
 def test_paging_bounds_name_the_field(client) -> None:
-    for params, field in (({"limit": 0}, "limit"), ({"limit": 201}, "limit"),
-                          ({"offset": -1}, "offset"), ({"offset": 10**12}, "offset"),
-                          ({"kind": "nope"}, "kind")):
+    for params, field in (
+        ({"limit": 0}, "limit"),
+        ({"limit": 201}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"offset": 10**12}, "offset"),
+        ({"kind": "nope"}, "kind"),
+    ):
         response = client.get("/v1/review", params=params)
         assert response.status_code == 422, params
         assert response.json()["detail"][0]["loc"] == ["query", field]
-    bad = client.post("/v1/review/decisions", json={"a": "email", "b": "email:b@x.com",
-                                                    "decision": "same", "reason": "r"})
+    bad = client.post(
+        "/v1/review/decisions",
+        json={"a": "email", "b": "email:b@x.com", "decision": "same", "reason": "r"},
+    )
     assert bad.status_code == 422

@@ -27,8 +27,7 @@
       .map(function (k) { return el("option", { value: k, text: k }); }));
     box.appendChild(el("p", {}, ["Why is this one customer with ", select, " ",
       el("button", { type: "button", text: "Explain", onclick: function () {
-        var params = new URLSearchParams({ a: keyName, b: select.value });
-        location.assign("/ui/explain#" + params.toString());
+        location.assign("/ui/explain#a=" + encodeURIComponent(keyName) + "&b=" + encodeURIComponent(select.value));
       } })]));
   }
 
@@ -70,7 +69,10 @@
       table.appendChild(el("tr", {}, [el("td", { text: name }), el("td", { text: profile.attributes[name] }),
                                       el("td", { text: profile.attribute_sources[name] || "" })]));
     });
-    var first = joinable[0];
+    // the strongest identifier stands for the customer in Browser, as a record's anchor does
+    var rank = ["account", "email", "phone", "device", "cookie"];
+    var order = function (m) { var i = rank.indexOf(m.kind); return i < 0 ? rank.length : i; };
+    var first = joinable.slice().sort(function (x, y) { return order(x) - order(y); })[0];
     if (first) {
       var quote = function (s) { return "'" + s.replace(/\\/g, "\\\\").replace(/'/g, "\\'") + "'"; };
       $("browser-query").textContent = ":param kind => " + quote(first.kind) + "\n:param value => " +

@@ -10,9 +10,17 @@
   function pairId(a, b) { return [a, b].sort().join("~"); }
 
   function readHash() {
-    var params = new URLSearchParams(location.hash.slice(1));
-    return { a: params.get("a") || "", b: params.get("b") || "" };
+    // decodeURIComponent, not URLSearchParams: a hand-typed "+1415..." keeps its plus
+    var found = { a: "", b: "" };
+    location.hash.slice(1).split("&").forEach(function (part) {
+      var at = part.indexOf("=");
+      var name = part.slice(0, at);
+      if (at > 0 && (name === "a" || name === "b")) { found[name] = decodeURIComponent(part.slice(at + 1)); }
+    });
+    return found;
   }
+
+  function hashOf(a, b) { return "a=" + encodeURIComponent(a) + "&b=" + encodeURIComponent(b); }
 
   async function context(explanation) {
     // The customers of a and b: their identifiers and links, drawn around the path.
@@ -130,7 +138,7 @@
 
   $("explain-form").addEventListener("submit", function (event) {
     event.preventDefault();
-    location.hash = new URLSearchParams({ a: $("explain-a").value.trim(), b: $("explain-b").value.trim() }).toString();
+    location.hash = hashOf($("explain-a").value.trim(), $("explain-b").value.trim());
   });
   window.addEventListener("hashchange", load);
   document.addEventListener("DOMContentLoaded", load);

@@ -129,8 +129,8 @@
   function drawGraph(container, elements) {
     var cy = cytoscape({
       container: container, elements: elements, style: graphStyle(),
-      layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: 9000, idealEdgeLength: 80 },
-      wheelSensitivity: 0.3
+      layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: 9000, idealEdgeLength: 80, padding: 40 },
+      maxZoom: 2.5, wheelSensitivity: 0.3
     });
     container.dataset.nodes = String(cy.nodes().length);
     container.dataset.edges = String(cy.edges().length);

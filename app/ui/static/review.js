@@ -28,7 +28,7 @@
         el("span", { class: "hint", text: "p=" + idgraph.pct(item.match_probability) + " · score " + item.score.toFixed(2) + " · " + item.records + " record(s)" })
       ]),
       el("p", {}, [item.question, " Customers: ", customerLink(item.customer_a), " / ", customerLink(item.customer_b), " · ",
-        el("a", { href: "/ui/explain#" + new URLSearchParams({ a: item.a, b: item.b }).toString(), text: "explain" })]),
+        el("a", { href: "/ui/explain#a=" + encodeURIComponent(item.a) + "&b=" + encodeURIComponent(item.b), text: "explain" })]),
       item.policy ? el("p", { class: "weak", text: item.policy + (item.field ? " — records " + item.conflicting_records.join(" and ") + " disagree on " + item.field : "") }) : el("span")
     ]);
     var evidence = el("div", {});
