@@ -76,10 +76,12 @@ def read_scope(
     overlay: Overlay,
     threshold: float,
     policies: Sequence[AttributePolicy],
+    customers: Iterable[str] = (),
 ) -> _Scope:
     """The identifiers, joinable links, customers, overrides and attributes the engine would
     re-evaluate after the change: the closure of ``seeds`` under joinable links (as they
-    would be), membership of a customer, and overrides, as the resolver walks it."""
+    would be), membership of a customer, and overrides, as the resolver walks it.
+    ``customers`` are read whole first (those of identifiers the change would delete)."""
     scope = _Scope()
     removed = overlay.removed_nodes
     open_keys = sorted(k for k, flag in overlay.shared.items() if not flag)
@@ -91,6 +93,12 @@ def read_scope(
         return overlay.shared.get(key, db_shared.get(key, False))
 
     frontier = set(seeds) - removed
+    for read_id, created_at, members in (
+        reads.customers_read(sorted(customers)) if customers else []
+    ):
+        seen_customers.add(read_id)
+        scope.customers[read_id] = (created_at, set(members))
+        frontier |= set(members) - removed
     # Endpoints of changed links must have known shared flags before links are filtered.
     frontier |= {k for (pair, _) in overlay.links for k in pair} - removed
     pending_rows: dict[str, tuple[bool, str | None, float | None, list[Any]]] = {}

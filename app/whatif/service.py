@@ -17,7 +17,7 @@ from app.engine.ports import ResolutionUnit
 from app.engine.resolver import Assignment, _Scope, assign_ids
 from app.engine.scoring import link_probability, record_links
 from app.engine.service import IdentityService
-from app.engine.similarity import best_pairs, profile_of_record, record_anchor
+from app.engine.similarity import best_pairs, profile_of_record, record_anchor, split_pair_key
 from app.store.whatif import WhatIfReads
 from app.whatif.scope import Overlay, pair_of, read_scope
 from graph_models.customers import Change, ChangeType
@@ -128,6 +128,7 @@ class WhatIf:
                 plan.overlay,
                 self.config.threshold,
                 self.config.attribute_policies,
+                {c for c in plan.deleted.values() if c},
             )
             clustering = cluster(
                 scope.nodes(),
@@ -325,10 +326,110 @@ class WhatIf:
                 plan.flipped[key] = reason
 
     def _erase(self, reads: WhatIfReads, key: str) -> Plan:
-        raise InvalidInputError(
-            "erase is not supported by what-if yet",
-            [{"loc": ["body", "erase"], "msg": "not supported yet", "type": "value_error"}],
+        """As ``DELETE /v1/identifiers``: the identifier goes; every record that observed it
+        loses it and all its attributes (a record left with no identifier goes too)."""
+        self._require(reads, key, "erase")
+        plan = Plan(proposal=f"erase {key} and the evidence built from it")
+        overlay = plan.overlay
+        overlay.removed_nodes = {key}
+        plan.deleted = {key: reads.customers_of([key]).get(key, (None, None))[0]}
+        overlay.removed_overrides = {o["override_id"] for o in reads.overrides_of([key])}
+        records = sorted(reads.records_observing([key]), key=lambda r: r["key"])
+        overlay.scrubbed_records = {r["key"] for r in records}
+        lost: dict[tuple[str, str], set[str]] = defaultdict(set)
+        won: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for record in records:
+            old = sorted(i["key"] for i in record["identifiers"])
+            kept = [k for k in old if k != key]
+            for pair in record_links(old):
+                lost[pair].add(record["key"])
+            for pair in record_links(kept):  # the anchor may move to another identifier
+                won[pair].add(record["key"])
+            for k in kept:
+                plan.triggers.setdefault(k, record["key"])
+        pairs = sorted(set(lost) | set(won))
+        current = reads.fetch_links([p for p in pairs if key not in p])
+        dropped: dict[str, set[str]] = defaultdict(set)
+        gained: dict[str, set[str]] = defaultdict(set)
+        for a, b in pairs:
+            if key in (a, b):
+                dropped[b if a == key else a].add(key)
+                continue
+            before = set(current.get((a, b), ([], None, None))[0])
+            after = (before - lost[(a, b)]) | won[(a, b)]
+            if after == before:
+                continue
+            overlay.links[((a, b), "LINKED")] = (
+                link_probability(_kind(a), _kind(b), after, self.config.scoring) if after else None
+            )
+            if before and not after:
+                dropped[a].add(b)
+                dropped[b].add(a)
+            elif after and not before:
+                gained[a].add(b)
+                gained[b].add(a)
+        self._forget_look_alikes(reads, records, key, plan)
+        self._recheck_shared(reads, dropped, gained, plan)
+        plan.seeds = (
+            {k for r in records for i in r["identifiers"] if (k := i["key"]) != key}
+            | {k for (pair, _) in overlay.links for k in pair}
+            | set(plan.flipped)
+        ) - {key}
+        return plan
+
+    def _forget_look_alikes(
+        self, reads: WhatIfReads, records: list[dict[str, Any]], key: str, plan: Plan
+    ) -> None:
+        """The scrubbed records keep no attributes: every look-alike pair of theirs goes,
+        and blocks they leave may fall back under the block limit."""
+        scrubbed = plan.overlay.scrubbed_records
+        anchors = sorted(
+            {a for r in records if (a := record_anchor(i["key"] for i in r["identifiers"]))} - {key}
         )
+        for row in reads.similar_of(anchors) if anchors else []:
+            kept = [
+                p
+                for text, p in zip(row["pairs"], row["pair_probabilities"], strict=True)
+                if not scrubbed & set(split_pair_key(text))
+            ]
+            if len(kept) < len(row["pairs"]):
+                plan.overlay.links[((row["a"], row["b"]), "SIMILAR")] = max(kept, default=None)
+        leaving: dict[str, int] = defaultdict(int)
+        for row in reads.match_profiles(sorted(scrubbed)) if scrubbed else []:
+            profile = profile_of(row["key"], row["attributes"], row["identifiers"])
+            for block in blocking_keys(profile) if profile is not None else []:
+                leaving[block] += 1
+        cap = self.config.matching.max_block
+        sizes = reads.block_sizes(sorted(leaving))
+        crossing = [b for b, n in leaving.items() if sizes.get(b, 0) > cap >= sizes[b] - n]
+        if crossing:
+            plan.exact = False
+            plan.notes.append(
+                f"{len(crossing)} blocking key(s) would fall back under the block limit ({cap}); "
+                "their records would be re-matched, which this prediction leaves out"
+            )
+
+    def _recheck_shared(
+        self,
+        reads: WhatIfReads,
+        dropped: dict[str, set[str]],
+        gained: dict[str, set[str]],
+        plan: Plan,
+    ) -> None:
+        """The shared rule for identifiers whose linked neighbours would change."""
+        candidates = sorted((set(dropped) | set(gained)) - plan.overlay.removed_nodes)
+        stored = reads.neighbour_kinds(candidates, -1) if candidates else {}
+        for key in candidates:
+            kind, shared, counts = stored.get(key, (_kind(key), False, {}))
+            counts = dict(counts)
+            for other in dropped.get(key, ()):
+                counts[_kind(other)] = counts.get(_kind(other), 0) - 1
+            for other in gained.get(key, ()):
+                counts[_kind(other)] = counts.get(_kind(other), 0) + 1
+            now_shared, reason = self.service.resolver.shared_verdict(kind, counts)
+            if now_shared != shared:
+                plan.overlay.shared[key] = now_shared
+                plan.flipped[key] = reason
 
 
 def _outcome(plan: Plan, scope: _Scope, assignment: Assignment) -> WhatIfResult:

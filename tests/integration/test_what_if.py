@@ -209,3 +209,61 @@ def test_stored_record_changes_nothing_and_bad_input_names_the_field(client, dri
     assert bad_record.status_code == 422
     assert bad_record.json()["detail"][0]["loc"][:2] == ["body", "add_record"]
     assert client.post("/v1/what-if", json={"quarantine": "email:a@x.com"}, headers={}).status_code
+
+
+def test_erase_predicts_the_split_and_the_deletion(client, driver) -> None:
+    # the email holds the customer together: erasing it leaves the phone and the cookie
+    # apart, and the record that had only the email and the device re-anchors on the device
+    post(
+        client,
+        rec("crm", "1", ("email", "a@x.com"), ("phone", "4155550101")),
+        rec("web", "2", ("email", "a@x.com"), ("cookie", "ck-1")),
+        rec("web", "3", ("email", "a@x.com"), ("device", "dev-1"), ("cookie", "ck-2")),
+        rec("crm", "4", ("email", "b@x.com"), ("phone", "4155550102")),
+    )
+    before = customers(driver)
+    prediction = what_if(client, driver, {"erase": "email:a@x.com"})
+    assert {"key": "email:a@x.com", "before": before["email:a@x.com"], "after": None} in (
+        prediction["moved"]
+    )
+    assert prediction["splits"], prediction
+    erased = client.delete("/v1/identifiers/email/a@x.com")
+    assert erased.status_code == 200, erased.text
+    after = customers(driver)
+    assert "email:a@x.com" not in after
+    assert_applied(prediction, before, after)
+    assert after["device:dev-1"] == after["cookie:ck-2"]  # re-anchored: linked now
+
+
+def test_erase_takes_the_look_alike_evidence_with_the_attributes(client, driver) -> None:
+    # crm|1 (an email and a phone, with attributes) looks like shop|7 (no identifier):
+    # erasing the phone scrubs crm|1's attributes, so the look-alike link goes too
+    post(
+        client,
+        rec(
+            "crm",
+            "1",
+            ("email", "jon@x.com"),
+            ("phone", "4155550101"),
+            first_name="Jon",
+            last_name="Smyth",
+            birth_date="1990-02-01",
+            postcode="94110",
+        ),
+        rec(
+            "shop",
+            "7",
+            first_name="John",
+            last_name="Smith",
+            birth_date="1990-02-01",
+            postcode="94110",
+        ),
+    )
+    before = customers(driver)
+    assert before["record:shop|7"] == before["email:jon@x.com"]
+    prediction = what_if(client, driver, {"erase": "phone:+14155550101"})
+    assert "record:shop|7" in {m["key"] for m in prediction["moved"]}
+    assert client.delete("/v1/identifiers/phone/4155550101").status_code == 200
+    after = customers(driver)
+    assert after["record:shop|7"] != after["email:jon@x.com"]
+    assert_applied(prediction, before, after)
