@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     api_keys: str = Field(default="", repr=False)
     #: ``GET /metrics`` without a key; false: any key with role reader or higher.
     metrics_public: bool = False
+    #: Request bodies larger than this are refused with 413 before they are read (checked
+    #: against Content-Length, and counted while a body without one streams in). 16 MiB
+    #: holds a full batch of ``max_batch_size`` (1000) records of up to 16 KiB each.
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    #: Requests per API key, in the notation of the ``limits`` package: ``"20/second"``,
+    #: or ``"20/second;600/minute"`` for a burst and a sustained rate. Empty: no limit.
+    #: Counted in each API process (each worker and replica counts its own requests).
+    rate_limit: str = ""
 
     # --- Neo4j connection (external when NEO4J_URI is set)
     neo4j_uri: str | None = Field(
@@ -94,6 +102,10 @@ class Settings(BaseSettings):
             {"field": "first_name+birth_date", "compare": "person"},
         ]
     )
+    #: JSON list of sources that list each person at most once (a census, a deduplicated
+    #: CRM, a register keyed by person), e.g. ``["census", "crm"]``: at most one record of
+    #: each per customer, however alike two of them look (household members).
+    one_record_per_person_sources: list[str] = Field(default_factory=list)
     #: JSON, ``{"<kind or *>": {"<neighbour kind>": limit}}``; None keeps the defaults.
     shared_limits: dict[str, dict[str, int]] | None = None
     #: JSON, ``{"<kind>": strength}``: base match probability of a co-observation link.
@@ -106,6 +118,23 @@ class Settings(BaseSettings):
     match_max_block: int = Field(default=200, ge=2)
     #: Record pairs scoring below this are not stored as evidence.
     match_min_probability: float = Field(default=0.05, gt=0, lt=1)
+
+    # --- webhooks (delivery of the change feed; see app/webhooks)
+    #: Run the webhook deliverer in this API process (every process may: a lease stored on
+    #: each subscription lets one deliver it at a time).
+    webhook_delivery: bool = True
+    #: Seconds between delivery rounds when nothing is pending.
+    webhook_poll_interval: float = Field(default=1.0, gt=0, le=3600)
+    #: Seconds to wait for a receiver's answer.
+    webhook_timeout: float = Field(default=10.0, gt=0, le=300)
+    #: Seconds a process keeps a subscription after its last step; another takes over when it
+    #: expires (a killed process's deliveries resume after at most this). Keep it above the
+    #: timeout: the lease is renewed after each delivery.
+    webhook_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    #: Back-off after a failed delivery: this many seconds, doubled each failure in a row...
+    webhook_backoff_initial: float = Field(default=1.0, gt=0, le=3600)
+    #: ... up to this many.
+    webhook_backoff_max: float = Field(default=600.0, gt=0, le=86400)
 
     # --- the review queue (GET /v1/review)
     #: Pairs whose match probability p has review_min_probability <= p <

@@ -9,16 +9,21 @@ rule. Rules are checked in this order, and the first one broken is cut first:
 2. **kind policies** (:class:`KindPolicy`, "at most one web account per customer"): a
    fact about the identifiers themselves;
 3. **attribute policies** (:class:`AttributePolicy`, "at most one birth date per
-   customer, up to a typo"): evidence from the records, which carries typos, so it
-   comes last. The clustering's nodes are identifiers, not records: a record's
-   attributes belong to every identifier it observed, so a node holds
-   ``(record key, cleaned value)`` pairs per field (:func:`node_attributes`). A group
-   breaks the policy when two *different* nodes hold values that are not the same up to
-   a typo (a household of different birth dates chained by look-alike links, a care
-   home's shared landline next to its residents' own phones), unless the two are record
-   stand-ins linked directly: that link is the two records' own look-alike score, which
-   already weighed the disagreement; a chain's
-   did not. Values that clash inside one node cannot be cut apart and are ignored.
+   customer, up to a typo"; "at most one census record per customer"): evidence from the
+   records, which carries typos, so it comes last. The clustering's nodes are
+   identifiers, not records: a record's attributes belong to every identifier it
+   observed, so a node holds ``(record key, cleaned value)`` pairs per field
+   (:func:`node_attributes`). Values joined by a chain of typos are one value. A group
+   breaks the policy when two nodes holding different values are held together by
+   links that never looked at the field: a path whose inner nodes hold no value for it
+   (a household joined through a record with a blank birth date or a nickname), or a
+   link between two nodes that is not a comparison of two records (a co-observation: a
+   care home's shared landline next to its residents' own phones). A look-alike link
+   between two record stand-ins is the two records' own comparison, which weighed the
+   disagreement and still scored at least the threshold: it may cross the clash (a
+   typo-ridden duplicate of one person), and so may a chain of such comparisons.
+   ``once`` policies (a source that lists each person once) allow no crossing at all.
+   Values that clash inside one node cannot be cut apart and are ignored.
 
 Everything is built in sorted order, so the result depends only on the graph (and the
 attributes), never on the order in which records arrived: the incremental path and a
@@ -81,6 +86,10 @@ def _same_text(a: str, b: str) -> bool:
     return a == b
 
 
+def _clean_record(value: str) -> str:
+    return value.strip()
+
+
 #: Joins the parts of a compound policy's value (``first_name+birth_date``).
 PART_SEPARATOR = "\x1f"
 
@@ -110,7 +119,12 @@ COMPARISONS = {
     "code": (clean_code, _same_code),
     # trimmed, lower-cased text; no typo allowed
     "exact": (clean_text, _same_text),
+    # a record key (``once`` policies: at most one record of a source per customer)
+    "once": (_clean_record, _same_text),
 }
+
+#: The field of ``once`` policies: every record's own key, read like an attribute.
+RECORD_FIELD = "@record"
 
 
 @dataclass(frozen=True)
@@ -119,17 +133,34 @@ class AttributePolicy:
 
     ``compare`` names how values are cleaned and compared (:data:`COMPARISONS`):
     ``date`` (``YYYYMMDD``, the same within one edit or with day and month swapped),
-    ``code`` (letters and digits, the same within one edit or one adjacent
-    transposition) or ``exact``.
+    ``code`` (letters and digits, the same within two edits), ``person`` (for
+    ``first_name+birth_date``) or ``exact``.
+
+    ``compare="once"`` with a ``source`` (build it with :meth:`once`) is different: at
+    most one *record* of that source per customer, for a source known to list each
+    person once (a census, a deduplicated CRM, a register keyed by person). Its value is
+    the record's key, and no look-alike link excuses two of them: they are two people
+    by what the source is.
     """
 
     field: str
     compare: str = "exact"
+    source: str | None = None
+
+    @classmethod
+    def once(cls, source: str) -> AttributePolicy:
+        """At most one record of ``source`` per customer."""
+        return cls(RECORD_FIELD, "once", source)
 
     @property
     def fields(self) -> tuple[str, ...]:
         """The record attributes the policy reads: one, or the parts of ``a+b``."""
         return tuple(self.field.split("+"))
+
+    @property
+    def key(self) -> str:
+        """Where :func:`node_attributes` files the policy's values (unique per policy)."""
+        return f"{RECORD_FIELD}:{self.source}" if self.compare == "once" else self.field
 
     def __post_init__(self) -> None:
         if self.compare not in COMPARISONS:
@@ -137,9 +168,16 @@ class AttributePolicy:
                 f"attribute policy {self.field!r}: compare must be one of "
                 f"{sorted(COMPARISONS)}, not {self.compare!r}"
             )
+        if (self.compare == "once") != (self.source is not None and self.field == RECORD_FIELD):
+            raise ValueError(
+                "attribute policy: a source is given exactly with compare='once' and field "
+                f"{RECORD_FIELD!r} (AttributePolicy.once(source))"
+            )
 
     @property
     def name(self) -> str:
+        if self.compare == "once":
+            return f"at most one {self.source} record per customer"
         typo = "" if self.compare == "exact" else " (up to a typo)"
         return f"at most one {self.field} per customer{typo}"
 
@@ -175,15 +213,23 @@ def node_attributes(
         policies: the attribute policies; each cleans its field's values.
 
     Returns:
-        identifier key -> field -> ``{(record key, cleaned value)}``; values that clean to
-        nothing are left out.
+        identifier key -> policy key (:attr:`AttributePolicy.key`) ->
+        ``{(record key, cleaned value)}``; values that clean to nothing are left out.
+        Observations of the field ``@record`` (the raw value is the record key) feed
+        the ``once`` policies.
     """
     policies = tuple(policies)
     by_field = {policy.field: policy for policy in policies if len(policy.fields) == 1}
     compound = [policy for policy in policies if len(policy.fields) > 1]
+    once = {policy.source: policy for policy in policies if policy.compare == "once"}
     parts: dict[tuple[str, str], dict[str, str]] = {}
     held: dict[str, dict[str, set[tuple[str, str]]]] = {}
     for node, record, name, raw in observations:
+        if name == RECORD_FIELD:
+            listing = once.get(record.split("|", 1)[0])
+            if listing is not None:
+                held.setdefault(node, {}).setdefault(listing.key, set()).add((record, record))
+            continue
         if compound:
             parts.setdefault((node, record), {})[name] = raw
         policy = by_field.get(name)
@@ -216,6 +262,15 @@ class PolicySplit:
     parts: tuple[frozenset[str], frozenset[str]]
     field: str | None = None
     records: tuple[str, str] | None = None
+
+    def conflict(self) -> str:
+        """`` (records A and B disagree on birth_date)``, or "" without records."""
+        if not self.field or not self.records:
+            return ""
+        a, b = self.records
+        if self.field.startswith(RECORD_FIELD + ":"):
+            return f" (records {a} and {b} both come from {self.field.split(':', 1)[1]})"
+        return f" (records {a} and {b} disagree on {self.field})"
 
 
 @dataclass
@@ -277,12 +332,10 @@ def violation(
     """The first rule a group breaks (cannot-link overrides first, then kind policies,
     then attribute policies) and the two identifiers to separate, or None.
 
-    ``direct`` (node -> linked node -> probability, the links that join) excuses an
-    attribute clash between two record stand-ins (``record:`` identifiers) linked to each
-    other directly: that link is the look-alike score of exactly those two records, which
-    already weighed the disagreement (a typo-ridden duplicate of one person).
-    What a policy forbids is a customer held together only by a *chain* through such a
-    clash (a household, a care home).
+    ``direct`` (node -> linked node -> probability: the links that join, at or above the
+    threshold) tells how the group is held together: an attribute clash is a violation
+    only where no comparison of records weighed it (see the module docstring). Without
+    it, every clash is.
     """
     group = set(members)
     for rule in sorted(cannot_link, key=lambda c: (c.a, c.b, c.name)):
@@ -306,32 +359,11 @@ def violation(
     return None
 
 
-def _attribute_conflict(
-    ordered: list[str],
-    policy: AttributePolicy,
-    attributes: NodeAttributes,
-    direct: Mapping[str, Mapping[str, float]] | None = None,
-) -> Violation | None:
-    """The first node (in key order) holding a value that clashes with a value another
-    node holds, and the first such other node; the records are the smallest clashing pair.
-
-    Values are compared distinct value against distinct value, so a group of many
-    identifiers costs the square of its few distinct values, not of its records.
-    """
-    held: dict[str, set[str]] = {}
-    holders: dict[str, list[str]] = defaultdict(list)
-    for node in ordered:
-        values = {value for _, value in attributes.get(node, {}).get(policy.field, ())}
-        if values:
-            held[node] = values
-            for value in values:
-                holders[value].append(node)
-    if len(holders) < 2:
-        return None
-    distinct = sorted(holders)
-    # Values one typo apart are one value, and so are values joined by a chain of typos
-    # (a duplicate with one wrong digit and another with a different wrong digit both
-    # sit one typo from the original): values clash across these classes only.
+def _value_classes(values: Iterable[str], policy: AttributePolicy) -> dict[str, str]:
+    """Each distinct value -> its class: values one typo apart are one value, and so are
+    values joined by a chain of typos (a duplicate with one wrong digit and another with
+    a different wrong digit both sit one typo from the original)."""
+    distinct = sorted(set(values))
     parent = {value: value for value in distinct}
 
     def find(value: str) -> str:
@@ -344,37 +376,101 @@ def _attribute_conflict(
         for other in distinct[i + 1 :]:
             if find(value) != find(other) and policy.same(value, other):
                 parent[max(find(value), find(other))] = min(find(value), find(other))
-    if len({find(value) for value in distinct}) < 2:
-        return None
-    classes: dict[str, list[str]] = defaultdict(list)
-    for value in distinct:
-        classes[find(value)].append(value)
-    clashes: dict[str, set[str]] = {
-        value: {
-            other for root, members in classes.items() if root != find(value) for other in members
-        }
-        for value in distinct
+    return {value: find(value) for value in distinct}
+
+
+def _attribute_conflict(
+    ordered: list[str],
+    policy: AttributePolicy,
+    attributes: NodeAttributes,
+    direct: Mapping[str, Mapping[str, float]] | None = None,
+) -> Violation | None:
+    """The first two nodes (in key order) whose values clash and that are held together
+    by links that never weighed the field, with the smallest clashing pair of records.
+
+    Two nodes clash when a value of one and a value of the other are of different
+    classes (a node holding two classes clashes with every other holder). They are held
+    together without weighing the field when they are joined by a link that is not a
+    comparison of two records (either end not a record stand-in), or when both border one
+    connected set of nodes that hold no value for the field. A link between two record
+    stand-ins crosses the clash legitimately (``once`` policies excepted: no link does).
+    Distinct values are compared value against value, so a group of many identifiers
+    costs the square of its few distinct values, not of its records.
+    """
+    field = policy.key
+    held = {
+        node: values
+        for node in ordered
+        if (values := {value for _, value in attributes.get(node, {}).get(field, ())})
     }
-    for node, values in held.items():  # in key order
-        rivals = {other for value in values for other in clashes[value]}
-        # holders are in key order: the first holder other than ``node`` is among two
-        # Only a link between two record stand-ins is known to be a comparison of exactly
-        # these two records (their look-alike score, which counted this field); a link
-        # between identifiers may be a co-observation that never looked at it.
-        linked = direct.get(node, {}) if direct is not None and _kind(node) == RECORD else {}
-        linked = {n: p for n, p in linked.items() if _kind(n) == RECORD}
-        partners = [n for rival in rivals for n in holders[rival] if n != node and n not in linked]
-        if not partners:
-            continue  # no other node (not linked to it directly) holds a clashing value
-        partner = min(partners)
+    if len(held) < 2:
+        return None
+    classes_of = _value_classes((v for values in held.values() for v in values), policy)
+    if len(set(classes_of.values())) < 2:
+        return None
+    classes = {node: {classes_of[v] for v in values} for node, values in held.items()}
+
+    def found(a: str, b: str) -> Violation:
         records = min(
             (mine, theirs)
-            for mine, value in attributes[node][policy.field]
-            for theirs, other in attributes[partner][policy.field]
-            if other in clashes[value]
+            for mine, value in attributes[a][field]
+            for theirs, other in attributes[b][field]
+            if classes_of[value] != classes_of[other]
         )
-        return Violation(policy.name, node, partner, policy.field, records)
-    return None
+        return Violation(policy.name, a, b, field, records)
+
+    def weighed(a: str, b: str) -> bool:
+        # a look-alike link of two record stand-ins: their own comparison
+        return (
+            policy.compare != "once"
+            and direct is not None
+            and _kind(a) == RECORD
+            and _kind(b) == RECORD
+            and b in direct.get(a, {})
+        )
+
+    def clash(a: str, b: str) -> bool:
+        # some value of one against another value of the other: a node holding two
+        # classes (an identifier several people's records observed) clashes with both
+        return (len(classes[a]) > 1 or classes[a] != classes[b]) and not weighed(a, b)
+
+    if direct is None:  # nothing tells how the group holds together: any clash counts
+        nodes = sorted(held)
+        for i, a in enumerate(nodes):
+            for b in nodes[i + 1 :]:
+                if clash(a, b):
+                    return found(a, b)
+        return None
+    group = set(ordered)
+    candidates: list[tuple[str, str]] = []
+    for a in sorted(held):  # clashing neighbours
+        for b in sorted(direct.get(a, {})):
+            if a < b and b in held and clash(a, b):
+                candidates.append((a, b))
+                break
+    seen: set[str] = set()
+    for start in ordered:  # clashing nodes around one valueless region
+        if start in held or start in seen:
+            continue
+        seen.add(start)
+        stack, border = [start], set()
+        while stack:
+            node = stack.pop()
+            for other in direct.get(node, {}):
+                if other not in group:
+                    continue
+                if other in held:
+                    border.add(other)
+                elif other not in seen:
+                    seen.add(other)
+                    stack.append(other)
+        ring = sorted(border)
+        candidates.extend(
+            next(((a, b) for b in ring[i + 1 :] if clash(a, b)), ("", ""))
+            for i, a in enumerate(ring)
+        )
+    pairs = sorted(pair for pair in candidates if pair[0])
+    return found(*pairs[0]) if pairs else None
 
 
 def _graph(nodes: Iterable[str], adjacency: Mapping[str, Mapping[str, float]]) -> nx.Graph[str]:

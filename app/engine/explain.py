@@ -136,11 +136,7 @@ class Explainer:
             cut = self._evidence_pairs(unit, list(split.cut) if split else [], scope)
             rule = split.policy if split else "unknown"
             verdict = "override" if rule.startswith("override") else "policy_split"
-            conflict = (
-                f" (records {split.records[0]} and {split.records[1]} disagree on {split.field})"
-                if split and split.field and split.records
-                else ""
-            )
+            conflict = split.conflict() if split else ""
             return Explanation(
                 **base,
                 same_customer=False,

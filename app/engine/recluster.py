@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.engine.clustering import (
+    RECORD_FIELD,
     AttributePolicy,
     Clustering,
     Link,
@@ -134,11 +135,11 @@ def record_attributes(
     fields = sorted({name for policy in policies for name in policy.fields})
     return node_attributes(
         (
-            (ident.key, record.key, name, record.attributes[name])
+            (ident.key, record.key, name, value)
             for record in records
             for ident in record.identifiers
             for name in fields
-            if name in record.attributes
+            if (value := record.key if name == RECORD_FIELD else record.attributes.get(name))
         ),
         policies,
     )

@@ -824,11 +824,7 @@ def _split_reason(
     for split in clustering.splits:
         if split.separated[0] in keys or split.separated[1] in keys:
             cut = ", ".join(f"{a} -- {b}" for a, b in split.cut)
-            conflict = (
-                f" (records {split.records[0]} and {split.records[1]} disagree on {split.field})"
-                if split.field and split.records
-                else ""
-            )
+            conflict = split.conflict()
             return (
                 f"policy '{split.policy}' separated {split.separated[0]} from "
                 f"{split.separated[1]}{conflict} along the weakest evidence; cut links: {cut}"

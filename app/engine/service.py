@@ -125,7 +125,8 @@ def resolution_config(settings: Settings) -> ResolutionConfig:
         ),
         attribute_policies=tuple(
             AttributePolicy(**policy) for policy in settings.attribute_policies
-        ),
+        )
+        + tuple(AttributePolicy.once(source) for source in settings.one_record_per_person_sources),
     )
 
 

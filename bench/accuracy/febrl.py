@@ -48,6 +48,9 @@ class Dataset:
     truth: dict[str, str]  # record key f"{source}|{record_id}" -> true entity id
     frame: pandas.DataFrame  # unique_id (= record key), source_dataset, the data set's columns
     notes: dict[str, Any] = field(default_factory=dict)  # facts about the data, for the JSON
+    #: IDGRAPH_* settings a user would give for this data (facts about its sources, such
+    #: as ``one_record_per_person_sources``), applied to both idgraph sides.
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 def entity_of(rec_id: str) -> str:

@@ -55,7 +55,8 @@ def run_idgraph(dataset: Dataset) -> list[SideResult]:
     reset_graph(driver, settings)
     store = GraphStore(driver, settings.neo4j_database)
     service = IdentityService(
-        store, settings.model_copy(update={"match_min_probability": MIN_PROBABILITY})
+        store,
+        settings.model_copy(update={"match_min_probability": MIN_PROBABILITY, **dataset.settings}),
     )
     records = [SourceRecord.model_validate(r) for r in dataset.records]
     keys = [r.key for r in records]
@@ -70,6 +71,7 @@ def run_idgraph(dataset: Dataset) -> list[SideResult]:
             "ingest_seconds": round(ingested - started, 2),
             "records_per_second_ingest": round(len(records) / max(ingested - started, 1e-9), 1),
             "min_probability_stored": MIN_PROBABILITY,
+            "settings": dataset.settings,
         }
     )
 
@@ -87,6 +89,7 @@ def run_idgraph(dataset: Dataset) -> list[SideResult]:
             "rematch_seconds": round(finished - fitted, 2),
             "records_per_second_ingest": round(len(records) / max(ingested - started, 1e-9), 1),
             "min_probability_stored": MIN_PROBABILITY,
+            "settings": dataset.settings,
             "model_version": model.version,
             "model_prior": model.prior,
             "model": model.describe(),

@@ -39,6 +39,12 @@ in 2020) is kept with the same share, by ``simulant_id``. The choice uses the tr
 only to pick the population, never as matching input. Result: 19,594 records of 8,741
 people (census 5,528, w2 5,478, ssa 8,440, wic 57, acs 19, cps 72), 17,468 true pairs.
 
+What a data engineer knows about these sources goes to idgraph as settings
+(:attr:`Dataset.settings`): the census, Social Security and WIC list each person once
+(``one_record_per_person_sources``; true of all but 1 census and 3 Social Security
+people here, pseudopeople's duplicates). Splink's standard configuration has no such
+setting (its ``link_only`` would skip all within-source pairs, w2 duplicates included).
+
 On top of pseudopeople's noise, our own seeded layer (:data:`NOISE_SEED`): first and
 last name swapped in :data:`NAME_SWAP_RATE` (1.5%) of the records that have both. Birth
 dates stay in each source's own format (the table above, as pseudopeople writes them),
@@ -123,6 +129,11 @@ class Source:
     observed_at: str | None  # ISO timestamp; None: the row's survey_date
     year: int | None = 2020  # pseudopeople's ``year=``; None: every year
     survey_years: range | None = None  # keep rows whose survey_date falls in these
+    #: The source lists each person at most once (one census line, one Social Security
+    #: number record, one WIC participant): told to idgraph as
+    #: ``one_record_per_person_sources``. Not the surveys (a person may be sampled in
+    #: several years) nor tax forms (one per job).
+    once: bool = False
 
 
 SOURCES = (
@@ -131,6 +142,7 @@ SOURCES = (
         {**_PERSON, "date_of_birth": "birth_date", **_HOME},
         "%m/%d/%Y",
         "2020-04-01T00:00:00+00:00",
+        once=True,
     ),
     Source(
         "w2",
@@ -158,12 +170,14 @@ SOURCES = (
         },
         "%Y%m%d",
         "2020-12-31T00:00:00+00:00",
+        once=True,
     ),
     Source(
         "wic",
         {**_PERSON, "date_of_birth": "birth_date", **_HOME},
         "%m%d%Y",
         "2020-07-01T00:00:00+00:00",
+        once=True,
     ),
     Source(
         "acs",
@@ -324,6 +338,7 @@ def build(
             "records_per_source": {s.name: per_source[s.name] for s in SOURCES},
             "names_swapped": swapped,
         },
+        settings={"one_record_per_person_sources": [s.name for s in SOURCES if s.once]},
     )
 
 

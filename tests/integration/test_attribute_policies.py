@@ -173,3 +173,44 @@ def test_replacing_a_record_lifts_its_conflict(service, store) -> None:
 
     assert customer(service, "email:ann@x.example") == customer(service, "phone:+14155550111")
     agrees_with_the_oracle(service, store, [*first[1:], replaced])
+
+
+def twins() -> list[SourceRecord]:
+    """Twin sisters on one census form (one line each) and one sister's Social Security
+    record: names a letter apart, one surname, one address, one birth date."""
+    home = {"last_name": "Thornton", "address_1": "12 Jim Street", "postcode": "98501"}
+    return [
+        rec("census", "1", first_name="Ann", birth_date="1969-02-04", **home),
+        rec("census", "2", first_name="Anna", birth_date="1969-02-04", **home),
+        rec(
+            "ssa",
+            "9",
+            first_name="Anna",
+            last_name="Thornton",
+            birth_date="1969-02-04",
+            national_id="897-70-3872",
+        ),
+    ]
+
+
+def test_a_source_that_lists_each_person_once_keeps_twins_apart(store, neo4j_settings) -> None:
+    records = twins()
+    normalised = [Normaliser().record(r) for r in records]
+    plain = IdentityService(store, neo4j_settings)
+    together = partition_records(normalised, resolution_config(plain.settings), default_model())
+    assert frozenset({"record:census|1", "record:census|2"}) <= max(together.groups(), key=len)
+
+    settings = neo4j_settings.model_copy(update={"one_record_per_person_sources": ["census"]})
+    service = IdentityService(store, settings)
+    for record in reversed(records):
+        service.ingest([record])
+
+    ann, anna = customer(service, "record:census|1"), customer(service, "record:census|2")
+    assert ann != anna
+    assert customer(service, "record:ssa|9") in {ann, anna}
+    agrees_with_the_oracle(service, store, records)
+    explained = service.explain("record:census|1", "record:census|2")
+    assert explained.verdict == "policy_split" and explained.split is not None
+    assert explained.split.rule == "at most one census record per customer"
+    assert sorted(explained.split.records) == ["census|1", "census|2"]
+    assert "both come from census" in explained.summary

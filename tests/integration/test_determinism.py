@@ -110,6 +110,35 @@ def test_partition_is_independent_of_order_and_batching(service, store, records,
 
 
 @settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(records=st.lists(record_strategy, min_size=1, max_size=12), seed=st.integers(0, 10**6))
+def test_one_record_per_person_sources_are_order_independent(
+    store, neo4j_settings, records, seed
+) -> None:
+    """With "crm lists each person once", the partition still depends only on the records."""
+    from app.engine.service import IdentityService, resolution_config
+
+    settings = neo4j_settings.model_copy(update={"one_record_per_person_sources": ["crm"]})
+    service = IdentityService(store, settings)
+    rng = random.Random(seed)
+    unique = list({r.key: r for r in records}.values())
+    normaliser = Normaliser()
+    reference = partition_records(
+        [normaliser.record(r) for r in unique], resolution_config(settings), default_model()
+    )
+    store.wipe()
+    shuffled = unique[:]
+    rng.shuffle(shuffled)
+    ingest_in_batches(service, shuffled, rng)
+    partition, shared = stored(store)
+    assert partition == reference.groups()
+    assert shared == reference.shared
+
+
+@settings(
     max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

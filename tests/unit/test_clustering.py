@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from app.engine.clustering import (
     DEFAULT_ATTRIBUTE_POLICIES,
     DEFAULT_POLICIES,
+    RECORD_FIELD,
     AttributePolicy,
     CannotLink,
     Clustering,
@@ -347,8 +348,9 @@ def test_household_chained_by_strong_links_splits_at_the_weakest() -> None:
     (split,) = result.splits
     assert split.policy == BIRTH_DATE_POLICY
     assert split.field == "birth_date"
-    assert split.separated == (dad, mum)  # the first node in key order with a clash
-    assert split.records == ("crm|2", "crm|1")
+    # the link that crosses the clash without weighing it: a co-observation
+    assert split.separated == (home, mobile)
+    assert split.records == ("crm|1", "crm|2")
     assert split.cut == ((home, mobile),)
     assert all(
         violation(g, (), (), DEFAULT_ATTRIBUTE_POLICIES, attributes) is None for g in result.groups
@@ -410,20 +412,66 @@ def test_birth_dates_beyond_a_typo_are_split(first: str, second: str) -> None:
     assert result.groups == [frozenset({a, m}), frozenset({b})]
 
 
-def test_a_clash_on_a_direct_link_is_weighed_by_that_link() -> None:
+def test_a_clash_crossed_by_record_comparisons_is_weighed_by_them() -> None:
     # Two records matched directly despite different birth dates (the link's evidence
-    # already counted the disagreement): kept; a third record chained through one of them
-    # with yet another date is not.
+    # already counted the disagreement): kept, and so is a third record whose own
+    # comparison with one of them crossed yet another date. A record joined through an
+    # identifier (a co-observation, which never compared birth dates) is cut off.
     a, b, c = "record:crm|1", "record:web|1", "record:web|2"
+    email, d = "email:d@x.com", "record:web|3"
     attributes = held(
         (a, "crm|1", "birth_date", "1990-02-01"),
         (b, "web|1", "birth_date", "1985-07-12"),
         (c, "web|2", "birth_date", "1970-01-01"),
+        (email, "web|4", "birth_date", "1955-03-03"),
+        (d, "web|3", "birth_date", "1990-02-01"),
     )
     assert cluster([a, b], [Link(a, b, 0.99)], attributes=attributes).groups == [frozenset({a, b})]
-    result = cluster([a, b, c], [Link(a, b, 0.99), Link(b, c, 0.7)], attributes=attributes)
-    assert frozenset({a, b, c}) not in result.groups
-    assert all(not {a, c} <= group for group in result.groups)
+    chained = cluster([a, b, c], [Link(a, b, 0.99), Link(b, c, 0.7)], attributes=attributes)
+    assert chained.groups == [frozenset({a, b, c})] and chained.splits == []
+
+    result = cluster([a, b, email], [Link(a, b, 0.99), Link(b, email, 0.7)], attributes=attributes)
+    assert result.groups == [frozenset({email}), frozenset({a, b})]
+    assert result.splits[0].separated == (email, b)
+
+
+def test_a_household_joined_through_a_record_without_the_field_is_cut() -> None:
+    # Dad and his son never compared to each other; each matched a census line with no
+    # birth date (same surname, same address). The blank line weighed nothing: cut.
+    dad, son, blank = "record:census|1", "record:ssa|2", "record:w2|3"
+    attributes = held(
+        (dad, "census|1", "birth_date", "1961-04-12"),
+        (son, "ssa|2", "birth_date", "1993-10-30"),
+    )
+    links = [Link(blank, dad, 0.9), Link(blank, son, 0.6)]
+
+    result = cluster([dad, son, blank], links, attributes=attributes)
+
+    assert result.groups == [frozenset({dad, blank}), frozenset({son})]
+    (split,) = result.splits
+    assert split.separated == (dad, son) and split.records == ("census|1", "ssa|2")
+    assert split.cut == ((son, blank),)
+
+
+def test_at_most_one_record_of_a_source_that_lists_each_person_once() -> None:
+    # Two census lines of one household matched each other (same surname, address, a
+    # birth date one digit apart): a census lists a person once, so no comparison
+    # excuses them; the Social Security record goes with the stronger side.
+    once = (AttributePolicy.once("census"),)
+    annie, carmen, ssa = "record:census|1", "record:census|2", "record:ssa|9"
+    rows = [(k, k.split(":", 1)[1], RECORD_FIELD, k.split(":", 1)[1]) for k in (annie, carmen, ssa)]
+    attributes = node_attributes(rows, once)
+    assert set(attributes) == {annie, carmen}  # the ssa record is not a census one
+    links = [Link(annie, carmen, 0.75), Link(carmen, ssa, 0.99), Link(annie, ssa, 0.55)]
+
+    result = cluster([annie, carmen, ssa], links, attribute_policies=once, attributes=attributes)
+
+    assert result.groups == [frozenset({annie}), frozenset({carmen, ssa})]
+    (split,) = result.splits
+    assert split.policy == "at most one census record per customer"
+    assert split.conflict() == " (records census|1 and census|2 both come from census)"
+    with pytest.raises(ValueError, match="once"):
+        AttributePolicy("birth_date", "once")
 
 
 def test_a_conflict_inside_one_node_is_ignored() -> None:
@@ -585,3 +633,65 @@ def test_unlike_first_names_with_differing_birth_dates_are_two_people() -> None:
         (b, "census|2", "birth_date", "1969-06-04"),
     )
     assert cluster([a, b, m], links, attributes=one_person).groups == [frozenset({a, b, m})]
+
+
+@st.composite
+def record_graphs(
+    draw: st.DrawFn,
+) -> tuple[list[str], list[Link], list[tuple[str, str, str, str]]]:
+    """Record stand-ins (some from a census) and phones, linked at random; records carry
+    random birth dates (or none), phones hold the dates of the records that gave them."""
+    n = draw(st.integers(1, 10))
+    records = [f"record:{draw(st.sampled_from(['census', 'web']))}|{i}" for i in range(n)]
+    phones = [f"phone:+{i}" for i in range(draw(st.integers(0, 3)))]
+    nodes = records + phones
+    pairs = [(a, b) for a, b in itertools.combinations(sorted(nodes), 2)]
+    chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=14)) if pairs else []
+    links = [Link(a, b, draw(st.sampled_from([0.3, 0.6, 0.75, 0.9, 0.99]))) for a, b in chosen]
+    rows: list[tuple[str, str, str, str]] = []
+    for node in records:
+        key = node.split(":", 1)[1]
+        extra = draw(st.lists(st.sampled_from(phones), max_size=2, unique=True)) if phones else []
+        observed = [node, *extra]
+        date = draw(st.one_of(st.none(), st.sampled_from(DATES)))
+        for holder in observed:
+            rows.append((holder, key, RECORD_FIELD, key))
+            if date is not None:
+                rows.append((holder, key, "birth_date", date))
+    return nodes, links, rows
+
+
+@settings(max_examples=150, deadline=None)
+@given(record_graphs(), st.randoms(use_true_random=False))
+def test_record_comparisons_and_once_policies_are_order_independent(
+    graph: tuple[list[str], list[Link], list[tuple[str, str, str, str]]], rng: random.Random
+) -> None:
+    nodes, links, rows = graph
+    policies = (*DEFAULT_ATTRIBUTE_POLICIES, AttributePolicy.once("census"))
+    shuffled_nodes, shuffled_links, shuffled_rows = list(nodes), list(links), list(rows)
+    rng.shuffle(shuffled_nodes)
+    rng.shuffle(shuffled_links)
+    rng.shuffle(shuffled_rows)
+
+    first = cluster(
+        nodes, links, attribute_policies=policies, attributes=node_attributes(rows, policies)
+    )
+    second = cluster(
+        shuffled_nodes,
+        shuffled_links,
+        attribute_policies=policies,
+        attributes=node_attributes(shuffled_rows, policies),
+    )
+
+    assert first.groups == second.groups and first.splits == second.splits
+    assert_partition(first, nodes)
+    attributes = node_attributes(rows, policies)
+    for group in first.groups:
+        census = {
+            record
+            for node in group
+            for record, _ in attributes.get(node, {}).get("@record:census", ())
+        }
+        holders = [n for n in group if attributes.get(n, {}).get("@record:census")]
+        # two census records only where one identifier observed both (no cut parts them)
+        assert len(census) <= 1 or len(holders) == 1
