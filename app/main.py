@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
 from app import ui
-from app.api import metrics, observability
+from app.api import errors, limits, metrics, observability, openapi
 from app.api.routes import (
     changes,
     customers,
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Customer identity resolution on a Neo4j identity graph.",
         lifespan=lifespan,
     )
+    limits.install(app, settings)  # before the logging middleware, so 413s are logged
     observability.install(app)
     app.include_router(health.router)
     app.include_router(records.router, prefix="/v1")
@@ -92,10 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ui.install(app)  # the analysts' pages (/ui) and their assets
     app.include_router(changes.router, prefix="/v1")
     metrics.install(app, settings)  # GET /metrics and the request metrics middleware
+    openapi.install(app)  # 401/403/413/429/500/503 documented on every operation
 
     @app.exception_handler(InvalidInputError)
-    async def _invalid(_: Request, exc: InvalidInputError) -> JSONResponse:
-        return JSONResponse({"detail": exc.errors or [{"msg": exc.message}]}, 422)
+    async def _invalid(request: Request, exc: InvalidInputError) -> JSONResponse:
+        return JSONResponse({"detail": errors.validation_detail(request, exc)}, 422)
 
     @app.exception_handler(IdgraphError)
     async def _idgraph(_: Request, exc: IdgraphError) -> JSONResponse:

@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from graph_models.identifiers import MAX_REF_LENGTH
+
 
 class ChangeType(StrEnum):
     """What a resolution step did to a customer."""
@@ -253,8 +255,8 @@ class OverrideDecision(StrEnum):
 class OverrideRequest(BaseModel):
     """An analyst's decision about two identifiers (``kind:value``)."""
 
-    a: str = Field(min_length=3, examples=["email:jane@example.com"])
-    b: str = Field(min_length=3, examples=["phone:+14155550100"])
+    a: str = Field(min_length=3, max_length=MAX_REF_LENGTH, examples=["email:jane@example.com"])
+    b: str = Field(min_length=3, max_length=MAX_REF_LENGTH, examples=["phone:+14155550100"])
     decision: OverrideDecision
     reason: str = Field(min_length=1, max_length=1000, examples=["confirmed by phone call"])
     actor: str = Field(min_length=1, max_length=200, examples=["analyst@example.com"])

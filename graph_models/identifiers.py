@@ -21,14 +21,20 @@ class BuiltinKind(StrEnum):
 #: (value: the record key ``source|record_id``); it is matched by attributes only.
 RECORD_KIND = "record"
 
+#: Bounds of an identifier as sent (ingestion, lookups, erasure and explanations alike).
+MAX_KIND_LENGTH = 64
+MAX_VALUE_LENGTH = 512
+#: ``kind:value``: an identifier as explanations and overrides name it.
+MAX_REF_LENGTH = MAX_KIND_LENGTH + 1 + MAX_VALUE_LENGTH
+
 
 class RawIdentifier(BaseModel):
     """An identifier as a source sent it, before normalisation."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(min_length=1, max_length=64, examples=["email"])
-    value: str = Field(min_length=1, max_length=512, examples=["Jane.Doe@Example.com"])
+    kind: str = Field(min_length=1, max_length=MAX_KIND_LENGTH, examples=["email"])
+    value: str = Field(min_length=1, max_length=MAX_VALUE_LENGTH, examples=["Jane.Doe@Example.com"])
 
 
 class Identifier(BaseModel):

@@ -8,6 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from graph_models.identifiers import Identifier, RawIdentifier
 
+#: Bounds of a record's identity as sent.
+MAX_SOURCE_LENGTH = 128
+MAX_RECORD_ID_LENGTH = 256
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -22,8 +26,8 @@ class SourceRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    source: str = Field(min_length=1, max_length=128, examples=["crm"])
-    record_id: str = Field(min_length=1, max_length=256, examples=["A-1001"])
+    source: str = Field(min_length=1, max_length=MAX_SOURCE_LENGTH, examples=["crm"])
+    record_id: str = Field(min_length=1, max_length=MAX_RECORD_ID_LENGTH, examples=["A-1001"])
     observed_at: datetime = Field(default_factory=utc_now, examples=["2026-11-01T12:00:00Z"])
     identifiers: list[RawIdentifier] = Field(default_factory=list, max_length=200)
     attributes: dict[str, str] = Field(

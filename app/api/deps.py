@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.api.limits import rate_limit
 from app.api.observability import current_request, key_id
 from app.changes.feed import ChangeFeed
 from app.core.config import Settings
@@ -84,9 +85,11 @@ def _authorise(
     role = keys.role_of(credentials.credentials)
     if role is None:
         raise AuthenticationError("invalid API key")
+    digest = hashlib.sha256(credentials.credentials.encode()).digest()
     context = current_request()
     if context is not None:  # the access log names the key by its hash, never the key
-        context.api_key = key_id(hashlib.sha256(credentials.credentials.encode()).digest())
+        context.api_key = key_id(digest)
+    rate_limit(request, digest)  # 429 with Retry-After once the key is over its limit
     if role < need:
         raise PermissionDeniedError(
             f"this key has role {role.name.lower()}; this needs {need.name.lower()}"

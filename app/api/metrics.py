@@ -22,6 +22,7 @@ from app.core import metrics
 from app.core.config import Settings
 from app.core.errors import IdgraphError
 from app.core.security import Role
+from app.store.webhooks import Neo4jWebhookStore
 from graph_models.identifiers import RECORD_KIND, BuiltinKind
 
 log = logging.getLogger("idgraph")
@@ -77,6 +78,23 @@ async def _refresh_shared(request: Request) -> None:
     metrics.SHARED_IDENTIFIERS.set(shared)
 
 
+async def _refresh_webhook_lag(request: Request) -> None:
+    """Set the webhook lag gauges from the subscriptions stored in Neo4j (any process can
+    answer: the cursors live in the graph). Subscriptions deleted since the last scrape
+    lose their series. A failure leaves the gauges as they were, as for shared identifiers."""
+    try:
+        store = await get_store(request)
+        rows = await anyio.to_thread.run_sync(Neo4jWebhookStore(store).status)
+    except (IdgraphError, Neo4jError, DriverError) as exc:
+        log.warning("metrics: webhook lag not read (%s)", type(exc).__name__)
+        return
+    for gauge in (metrics.WEBHOOK_LAG_EVENTS, metrics.WEBHOOK_LAG_SECONDS):
+        gauge.clear()
+    for row in rows:
+        metrics.WEBHOOK_LAG_EVENTS.labels(webhook_id=row["webhook_id"]).set(row["lag_events"])
+        metrics.WEBHOOK_LAG_SECONDS.labels(webhook_id=row["webhook_id"]).set(row["lag_seconds"])
+
+
 def router(settings: Settings) -> APIRouter:
     """The ``/metrics`` route, open or behind a reader key as configured."""
     guard: list[Any] = [] if settings.metrics_public else [Depends(require(Role.READER))]
@@ -86,6 +104,7 @@ def router(settings: Settings) -> APIRouter:
     async def get_metrics(request: Request) -> Response:
         """Prometheus metrics of this process (of all workers in multiprocess mode)."""
         await _refresh_shared(request)
+        await _refresh_webhook_lag(request)
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 

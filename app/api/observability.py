@@ -5,6 +5,11 @@ Each request gets an id (a sane incoming ``X-Request-ID``, else a new one), retu
 while handling the request carries it. The access log written here names the route's path
 *template* (``/v1/customers/{customer_id}``), never the path or query string the client
 sent: those may hold emails and phones. Run uvicorn with its own access log off.
+
+An unexpected exception becomes a JSON 500 answered here, inside the request's context, so
+it carries ``X-Request-ID`` and names the request id in its body; the log line has the
+traceback's frames and the exception's class but never its message, which may quote the
+values of the request (an email in a validation error, a parameter in a driver error).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import json
 import logging
 import re
 import time
+import traceback
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -20,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.routing import route_template
@@ -29,6 +36,7 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _HANDLER_MARK = "_idgraph_json"
 
 access_log = logging.getLogger("idgraph.access")
+error_log = logging.getLogger("idgraph.errors")
 
 
 @dataclass
@@ -52,8 +60,37 @@ def key_id(digest: bytes) -> str:
     return "sha256=" + digest.hex()[:8]
 
 
+def redacted_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` and of the exceptions it was raised from: the frames (file,
+    line, function, source line) and each exception's class, without its message. A Neo4j
+    error keeps its status code (``Neo.ClientError.Statement.ArgumentError``)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    parts = []
+    for item in reversed(chain):
+        frames = "".join(traceback.extract_tb(item.__traceback__).format())
+        kind = type(item)
+        code = getattr(item, "code", None)
+        name = f"{kind.__module__}.{kind.__qualname__}"
+        suffix = f" [{code}]" if isinstance(code, str) and code.startswith("Neo.") else ""
+        parts.append(
+            f"Traceback (most recent call last):\n{frames}{name}{suffix} (message withheld)"
+        )
+    return "\n\nwhich led to:\n\n".join(parts)
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request_id and extras."""
+    """One JSON object per line: time, level, logger, message, request_id and extras.
+
+    Exceptions are written by :func:`redacted_traceback`: frames, never messages."""
+
+    def formatException(self, ei: Any) -> str:
+        return redacted_traceback(ei[1]) if ei and ei[1] is not None else ""
 
     def format(self, record: logging.LogRecord) -> str:
         context = _current.get()
@@ -110,11 +147,13 @@ class RequestLogMiddleware:
         token = _current.set(context)
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", context.request_id.encode("latin-1")))
                 message = {**message, "headers": headers}
@@ -122,6 +161,21 @@ class RequestLogMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Logged here, in the request's context, and not re-raised: the server's own
+            # handler would log the exception's message and answer without a request id.
+            # The traceback goes in as text, not exc_info, so that no other handler (the
+            # root logger's, a test's) can render the message either.
+            error_log.error(
+                "unexpected error",
+                extra={"fields": {"status": 500, "exception": redacted_traceback(exc)}},
+            )
+            if not response_started:
+                response = JSONResponse(
+                    {"detail": "internal server error", "request_id": context.request_id},
+                    500,
+                )
+                await response(scope, receive, send_with_id)
         finally:
             access_log.info(
                 "request",

@@ -55,6 +55,20 @@ SHARED_IDENTIFIERS = Gauge(
     "Identifiers quarantined as shared, counted in Neo4j at scrape time.",
     multiprocess_mode="mostrecent",
 )
+WEBHOOK_LAG_EVENTS = Gauge(
+    "idgraph_webhook_lag_events",
+    "Change feed events after a webhook subscription's cursor (not yet delivered or "
+    "skipped), read from Neo4j at scrape time.",
+    ["webhook_id"],
+    multiprocess_mode="mostrecent",
+)
+WEBHOOK_LAG_SECONDS = Gauge(
+    "idgraph_webhook_lag_seconds",
+    "Age of the oldest change feed event a webhook subscription has not had yet (0 when "
+    "none), read from Neo4j at scrape time.",
+    ["webhook_id"],
+    multiprocess_mode="mostrecent",
+)
 NEO4J_ERRORS = Counter(
     "idgraph_neo4j_errors",
     "Neo4j driver errors that reached the store layer (after the driver's own retries), "

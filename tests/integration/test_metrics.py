@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from neo4j.exceptions import CypherSyntaxError
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.core.config import Settings
 from app.main import create_app
+from app.store.graph_store import GraphStore
 from tests.conftest import auth
 
 pytestmark = pytest.mark.integration
@@ -96,3 +100,52 @@ def test_public_metrics_need_no_key(api_settings: Settings) -> None:
 
 def test_metrics_are_not_in_the_openapi_document(api_settings: Settings) -> None:
     assert "/metrics" not in create_app(api_settings).openapi()["paths"]
+
+
+def _counter(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_deadlocks_are_retried_and_counted(store: GraphStore) -> None:
+    """Two write transactions lock two nodes in opposite orders: Neo4j detects the
+    deadlock, fails one, the driver runs it again, and the re-run is counted."""
+    store.in_write_transaction(
+        lambda unit: unit.tx.run(
+            "CREATE (:DeadlockProbe {n: 1}), (:DeadlockProbe {n: 2})"
+        ).consume()
+    )
+    both_locked_one = threading.Barrier(2, timeout=30)
+    retries_before = _counter("idgraph_neo4j_retries_total")
+    errors: list[BaseException] = []
+
+    def lock(first: int, second: int) -> None:
+        attempts = 0
+
+        def work(unit: Any) -> None:
+            nonlocal attempts
+            attempts += 1
+            set_owner = "MATCH (p:DeadlockProbe {n: $n}) SET p.owner = $owner"
+            unit.tx.run(set_owner, n=first, owner=first).consume()
+            if attempts == 1:  # only the first run waits: a re-run goes straight through
+                both_locked_one.wait()
+            unit.tx.run(set_owner, n=second, owner=first).consume()
+
+        try:
+            store.in_write_transaction(work)
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=lock, args=pair) for pair in ((1, 2), (2, 1))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert _counter("idgraph_neo4j_retries_total") - retries_before >= 1
+
+
+def test_neo4j_errors_are_counted_by_class(store: GraphStore) -> None:
+    before = _counter("idgraph_neo4j_errors_total", error="CypherSyntaxError")
+    with pytest.raises(CypherSyntaxError):
+        store.in_read_transaction(lambda unit: unit.tx.run("THIS IS NOT CYPHER").consume())
+    assert _counter("idgraph_neo4j_errors_total", error="CypherSyntaxError") - before == 1

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 
-from app.api.observability import JsonFormatter
+from app.core.config import Settings
+from app.main import create_app
+from tests.conftest import API_KEYS, auth
+from tests.log_capture import LogLines, capture_log_lines
 
 pytestmark = pytest.mark.integration
 
@@ -35,33 +38,11 @@ PERSONAL = [
 ]
 
 
-class _Lines(logging.Handler):
-    """Every line the service logs, formatted as the service formats it."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.stream = io.StringIO()
-        self.setFormatter(JsonFormatter())
-
-    def emit(self, record: logging.LogRecord) -> None:
-        # httpx is the test client, not the service: its lines name the URL it requested.
-        if not record.name.startswith(("httpx", "httpcore")):
-            self.stream.write(self.format(record) + "\n")
-
-    def lines(self) -> list[str]:
-        return self.stream.getvalue().splitlines()
-
-
 @pytest.fixture
-def log_lines(caplog: pytest.LogCaptureFixture) -> Iterator[_Lines]:
+def log_lines(caplog: pytest.LogCaptureFixture) -> Iterator[LogLines]:
     caplog.set_level(logging.INFO)
-    handler = _Lines()
-    root = logging.getLogger()
-    root.addHandler(handler)
-    try:
+    with capture_log_lines() as handler:
         yield handler
-    finally:
-        root.removeHandler(handler)
 
 
 def test_logs_are_json_with_request_id_and_no_personal_values(client, log_lines, caplog) -> None:
@@ -125,7 +106,12 @@ def test_post_lookup_answers_as_get(client) -> None:
         by_get = client.get("/v1/lookup", params=params)
         by_post = client.post("/v1/lookup", json=params)
         assert by_post.status_code == by_get.status_code, by_post.text
-        assert by_post.json() == by_get.json()
+        if by_get.status_code == 422:  # the same refusal, each naming where the value was
+            assert [e["loc"] for e in by_get.json()["detail"]] == [["query", "value"]]
+            assert [e["loc"] for e in by_post.json()["detail"]] == [["body", "value"]]
+            assert by_post.json()["detail"][0]["msg"] == by_get.json()["detail"][0]["msg"]
+        else:
+            assert by_post.json() == by_get.json()
     reader = {"Authorization": "Bearer test-reader-key"}
     body = {"kind": "phone", "value": "+14155550177"}
     assert client.post("/v1/lookup", json=body, headers=reader).status_code == 200
@@ -145,3 +131,56 @@ def test_huge_paging_values_are_422_not_500(client, path) -> None:
         assert response.status_code == 422, response.text
         assert response.json()["detail"][0]["loc"] == ["query", field]
     assert client.get(url, params={"offset": 1_000_000}).status_code == 200
+
+
+def test_no_key_and_no_personal_value_in_any_log_line(
+    api_settings: Settings, store, log_lines: LogLines
+) -> None:
+    """Every kind of request that carries personal values (query, path, body; answered 200,
+    404, 409, 422, 413, 429) and keys (valid, invalid): none of them reaches a log line."""
+    limited = api_settings.model_copy(update={"rate_limit": "40/minute", "max_body_bytes": 8192})
+    email, phone = "Wilhelmina.Quartz@Example.org", "+1 (415) 555-0177"
+    with TestClient(create_app(limited), headers=auth("admin")) as client:
+        assert client.post("/v1/records", json={"records": [PERSON]}).status_code == 200
+        statuses = [
+            client.get("/v1/lookup", params={"kind": "email", "value": email}).status_code,
+            client.get("/v1/lookup", params={"kind": "email", "value": "quartz@"}).status_code,
+            client.post("/v1/lookup", json={"kind": "phone", "value": phone}).status_code,
+            client.get(
+                "/v1/explain",
+                params={"a": f"email:{email}", "b": "phone:+14155550177"},
+                headers=auth("reader"),
+            ).status_code,
+        ]
+        override = {"a": f"email:{email}", "b": "phone:+14155550177", "decision": "different"}
+        override |= {"reason": "Wilhelmina asked", "actor": "quartz.analyst@example.org"}
+        statuses.append(client.post("/v1/overrides", json=override).status_code)
+        statuses.append(client.post("/v1/overrides", json=override).status_code)
+        statuses.append(
+            client.post(
+                "/v1/records",
+                content=json.dumps({"records": [PERSON] * 40}),
+                headers={"Content-Type": "application/json"},
+            ).status_code
+        )
+        wrong_key = {"Authorization": "Bearer wilhelmina-quartz-secret"}
+        email_body = {"kind": "email", "value": email}
+        statuses.append(
+            client.get(
+                "/v1/lookup", params={"kind": "a", "value": "b"}, headers=wrong_key
+            ).status_code
+        )
+        statuses.append(client.delete(f"/v1/identifiers/email/{email}").status_code)
+        for _ in range(60):  # the admin key's 40 requests a minute run out
+            statuses.append(client.post("/v1/lookup", json=email_body).status_code)
+            if statuses[-1] == 429:
+                break
+    assert statuses[:9] == [200, 422, 200, 200, 201, 409, 413, 401, 200]
+    assert set(statuses[9:-1]) == {404} and statuses[-1] == 429
+
+    lines = log_lines.lines()
+    assert any('"status": 429' in line for line in lines)
+    secrets = [*API_KEYS.values(), "wilhelmina-quartz-secret", "Wilhelmina asked"]
+    for line in lines:
+        for value in [*PERSONAL, *secrets]:
+            assert value.lower() not in line.lower(), (value, line)

@@ -24,6 +24,8 @@ def test_every_endpoint_is_documented_with_examples() -> None:
         "/v1/identifiers/{kind}/{value}",
         "/v1/match-model",
         "/v1/changes",
+        "/v1/webhooks",
+        "/v1/webhooks/{webhook_id}",
         "/v1/session",
         "/v1/what-if",
         "/v1/review",

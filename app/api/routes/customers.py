@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from app.api.deps import AdminDep, ReaderDep, ReadsDep, ServiceDep
+from app.api.params import AsOf, CustomerId
 from app.core import metrics
 from graph_models.customers import (
     CustomerHistory,
@@ -32,17 +32,11 @@ _404: dict[int | str, dict[str, Any]] = {404: {"description": "No such customer 
     responses=_404,
 )
 def get_customer(
-    customer_id: str,
+    customer_id: CustomerId,
     _: ReaderDep,
     service: ServiceDep,
     reads: ReadsDep,
-    as_of: Annotated[
-        datetime | None,
-        Query(
-            description="Time travel: the customer as it stood then (ISO 8601).",
-            examples=["2026-11-01T12:00:00Z"],
-        ),
-    ] = None,
+    as_of: AsOf = None,
 ) -> CustomerProfile:
     """Identifiers with membership confidence, golden attributes, sources, confidence."""
     if as_of is not None:
@@ -57,7 +51,7 @@ def get_customer(
     responses=_404,
 )
 def get_history(
-    customer_id: str,
+    customer_id: CustomerId,
     _: ReaderDep,
     reads: ReadsDep,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
@@ -74,7 +68,7 @@ def get_history(
     responses=_404,
 )
 def get_lineage(
-    customer_id: str,
+    customer_id: CustomerId,
     _: ReaderDep,
     reads: ReadsDep,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
@@ -90,7 +84,7 @@ def get_lineage(
     summary="Erase a person: every identifier of this customer and the evidence from them",
     responses=_404,
 )
-def erase_customer(customer_id: str, _: AdminDep, service: ServiceDep) -> ErasureReport:
+def erase_customer(customer_id: CustomerId, _: AdminDep, service: ServiceDep) -> ErasureReport:
     """Removes the identifiers, the personal data of their records and the links built from
     them; what remains is re-evaluated; history keeps an entry with a keyed hash only."""
     report = service.erase_customer(customer_id)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from app.api.deps import ReaderDep, ServiceDep
+from app.api.params import identifier_ref
 from graph_models.customers import Explanation
 
 router = APIRouter(tags=["explain"])
@@ -24,8 +25,8 @@ router = APIRouter(tags=["explain"])
 def explain(
     _: ReaderDep,
     service: ServiceDep,
-    a: Annotated[str, Query(examples=["email:jane@example.com"])],
-    b: Annotated[str, Query(examples=["phone:+14155550100"])],
+    a: Annotated[str, identifier_ref("email:jane@example.com")],
+    b: Annotated[str, identifier_ref("phone:+14155550100")],
 ) -> Explanation:
     """The strongest path with each link's evidence, its weakest link and the
     counterfactual; or why not: no path, a link below the threshold, a policy split

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import AdminDep, ServiceDep
+from app.api.params import KindPath, ValuePath
 from app.core import metrics
 from graph_models.customers import ErasureReport
 
@@ -17,7 +18,9 @@ router = APIRouter(tags=["erasure"])
     summary="Erase one identifier and the evidence built from it",
     responses={404: {"description": "The identifier is not in the graph"}},
 )
-def erase_identifier(kind: str, value: str, _: AdminDep, service: ServiceDep) -> ErasureReport:
+def erase_identifier(
+    kind: KindPath, value: ValuePath, _: AdminDep, service: ServiceDep
+) -> ErasureReport:
     """The value is normalised as in lookups (accounts as ``web/u-123``)."""
     report = service.erase_identifier(kind, value)
     metrics.count_changes(report.changes)

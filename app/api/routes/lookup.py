@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import ReaderDep, ServiceDep
 from graph_models.customers import LookupResult
+from graph_models.identifiers import MAX_KIND_LENGTH, MAX_VALUE_LENGTH
+from graph_models.records import MAX_SOURCE_LENGTH
 
 router = APIRouter(tags=["lookup"])
 
@@ -23,10 +25,14 @@ class LookupRequest(BaseModel):
         json_schema_extra={"examples": [{"kind": "email", "value": "Jane.Doe@Example.com"}]},
     )
 
-    kind: str = Field(examples=["email"])
-    value: str = Field(examples=["Jane.Doe@Example.com"])
+    kind: str = Field(min_length=1, max_length=MAX_KIND_LENGTH, examples=["email"])
+    value: str = Field(min_length=1, max_length=MAX_VALUE_LENGTH, examples=["Jane.Doe@Example.com"])
     source: str | None = Field(
-        default=None, description="Scope of an account value, e.g. `web`.", examples=["web"]
+        default=None,
+        min_length=1,
+        max_length=MAX_SOURCE_LENGTH,
+        description="Scope of an account value, e.g. `web`.",
+        examples=["web"],
     )
 
 
@@ -39,10 +45,18 @@ class LookupRequest(BaseModel):
 async def lookup(
     _: ReaderDep,
     service: ServiceDep,
-    kind: Annotated[str, Query(examples=["email"])],
-    value: Annotated[str, Query(examples=["Jane.Doe@Example.com"])],
+    kind: Annotated[str, Query(min_length=1, max_length=MAX_KIND_LENGTH, examples=["email"])],
+    value: Annotated[
+        str,
+        Query(min_length=1, max_length=MAX_VALUE_LENGTH, examples=["Jane.Doe@Example.com"]),
+    ],
     source: Annotated[
-        str | None, Query(description="Scope of an account value, e.g. `web`.")
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_SOURCE_LENGTH,
+            description="Scope of an account value, e.g. `web`.",
+        ),
     ] = None,
 ) -> LookupResult:
     """Normalised as at ingestion; a shared identifier answers with ``shared: true``.

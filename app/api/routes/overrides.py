@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from app.api.deps import AdminDep, ReaderDep, ServiceDep
+from app.api.params import OverrideId
 from app.core import metrics
 from graph_models.customers import Override, OverrideRequest
 
@@ -35,7 +36,7 @@ def create_override(request: OverrideRequest, _: AdminDep, service: ServiceDep) 
     summary="One override",
     responses={404: {"description": "No such override"}},
 )
-def get_override(override_id: str, _: ReaderDep, service: ServiceDep) -> Override:
+def get_override(override_id: OverrideId, _: ReaderDep, service: ServiceDep) -> Override:
     """The decision, who made it and why."""
     return service.get_override(override_id)
 
@@ -46,7 +47,7 @@ def get_override(override_id: str, _: ReaderDep, service: ServiceDep) -> Overrid
     summary="Undo an override",
     responses={404: {"description": "No such override"}},
 )
-def delete_override(override_id: str, _: AdminDep, service: ServiceDep) -> Override:
+def delete_override(override_id: OverrideId, _: AdminDep, service: ServiceDep) -> Override:
     """The customers it shaped are re-evaluated at once; history records the removal."""
     override = service.remove_override(override_id)
     metrics.count_changes(override.changes)
