@@ -23,6 +23,7 @@ from app.api.routes import (
     match_model,
     overrides,
     records,
+    webhooks,
 )
 from app.api.routes import review as review_routes
 from app.api.routes import session as session_routes
@@ -31,6 +32,7 @@ from app.core.config import Settings, get_settings
 from app.core.errors import IdgraphError, InvalidInputError
 from app.core.security import ApiKeys
 from app.store.driver import apply_schema, create_async_driver, create_driver
+from app.webhooks import delivery
 
 log = logging.getLogger("idgraph")
 
@@ -63,9 +65,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             except Exception as exc:  # Neo4j down at start: stay up, /readyz says why
                 app.state.startup_error = f"{type(exc).__name__}: {exc}"
                 log.warning("Neo4j not ready at startup (%s); /readyz will retry", exc)
+        app.state.webhooks = None
+        if settings.webhook_delivery and app.state.driver is not None:
+            app.state.webhooks = delivery.start(app.state.driver, settings)
         try:
             yield
         finally:
+            if app.state.webhooks is not None:
+                await app.state.webhooks.stop()
             if app.state.async_driver is not None:
                 await app.state.async_driver.close()
             if app.state.driver is not None:
@@ -92,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(review_routes.router, prefix="/v1")
     ui.install(app)  # the analysts' pages (/ui) and their assets
     app.include_router(changes.router, prefix="/v1")
+    app.include_router(webhooks.router, prefix="/v1")
     metrics.install(app, settings)  # GET /metrics and the request metrics middleware
     openapi.install(app)  # 401/403/413/429/500/503 documented on every operation
 

@@ -22,6 +22,8 @@ from app.core.security import ApiKeys, AuthenticationError, PermissionDeniedErro
 from app.engine.service import CustomerReads, IdentityService
 from app.store.changes import Neo4jFeedStore
 from app.store.graph_store import GraphStore
+from app.store.webhooks import Neo4jWebhookStore
+from app.webhooks.service import WebhookService
 
 
 async def get_settings_dep(request: Request) -> Settings:
@@ -71,6 +73,13 @@ async def get_feed(store: StoreDep) -> ChangeFeed:
 
 
 FeedDep = Annotated[ChangeFeed, Depends(get_feed)]
+
+
+async def get_webhooks(store: StoreDep, feed: FeedDep) -> WebhookService:
+    return WebhookService(Neo4jWebhookStore(store), feed)
+
+
+WebhooksDep = Annotated[WebhookService, Depends(get_webhooks)]
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")

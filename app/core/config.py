@@ -49,14 +49,6 @@ class Settings(BaseSettings):
     #: or ``"20/second;600/minute"`` for a burst and a sustained rate. Empty: no limit.
     #: Counted in each API process (each worker and replica counts its own requests).
     rate_limit: str = ""
-    #: Request bodies larger than this are refused with 413 before they are read (checked
-    #: against Content-Length, and counted while a body without one streams in). 16 MiB
-    #: holds a full batch of ``max_batch_size`` (1000) records of up to 16 KiB each.
-    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
-    #: Requests per API key, in the notation of the ``limits`` package: ``"20/second"``,
-    #: or ``"20/second;600/minute"`` for a burst and a sustained rate. Empty: no limit.
-    #: Counted in each API process (each worker and replica counts its own requests).
-    rate_limit: str = ""
 
     # --- Neo4j connection (external when NEO4J_URI is set)
     neo4j_uri: str | None = Field(
