@@ -8,11 +8,10 @@ from typing import Any, cast
 
 from app.core.config import Settings
 from app.core.errors import ConflictError
-from app.engine.clustering import Link, cluster
 from app.engine.service import IdentityService
 from app.store import catalog
 from app.store.whatif import WhatIfReads
-from app.whatif.scope import Overlay, read_scope
+from app.whatif.scope import Overlay, cluster_scope, read_scope
 from app.whatif.service import WhatIf
 from graph_models.customers import (
     LinkEvidence,
@@ -124,15 +123,7 @@ class ReviewQueue:
         scope = read_scope(
             reads, seeds, Overlay(), self.config.threshold, self.config.attribute_policies
         )
-        clustering = cluster(
-            scope.nodes(),
-            [Link(a, b, p) for (a, b), p in scope.links.items()] + scope.must_links(),
-            self.config.policies,
-            self.config.threshold,
-            scope.cannot_links(),
-            self.config.attribute_policies,
-            scope.attributes,
-        )
+        clustering = cluster_scope(scope, self.config)
         decided = {frozenset((o["a"], o["b"])) for o in scope.overrides.values()}
         floor = self.settings.review_split_min_cut
         items: dict[str, ReviewItem] = {}

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from app.engine.clustering import AttributePolicy, node_attributes
-from app.engine.resolver import _Scope
+from app.engine.clustering import AttributePolicy, Clustering, Link, cluster, node_attributes
+from app.engine.resolver import ResolutionConfig, _Scope
 
 Pair = tuple[str, str]
 
@@ -189,3 +189,16 @@ def _read_attributes(
     ]
     rows += [row for row in overlay.attributes if row[0] in inside and row[2] in fields]
     scope.attributes = node_attributes(rows, policies)
+
+
+def cluster_scope(scope: _Scope, config: ResolutionConfig) -> Clustering:
+    """The engine's clustering of a scope, with its overrides and attributes."""
+    return cluster(
+        scope.nodes(),
+        [Link(a, b, p) for (a, b), p in scope.links.items()] + scope.must_links(),
+        config.policies,
+        config.threshold,
+        scope.cannot_links(),
+        config.attribute_policies,
+        scope.attributes,
+    )

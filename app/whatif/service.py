@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from app.core.errors import ConflictError, InvalidInputError, NotFoundError
-from app.engine.clustering import Link, cluster
 from app.engine.matching import blocking_keys, profile_of
 from app.engine.ports import ResolutionUnit
 from app.engine.resolver import Assignment, _Scope, assign_ids
@@ -19,7 +18,7 @@ from app.engine.scoring import link_probability, record_links
 from app.engine.service import IdentityService
 from app.engine.similarity import best_pairs, profile_of_record, record_anchor, split_pair_key
 from app.store.whatif import WhatIfReads
-from app.whatif.scope import Overlay, pair_of, read_scope
+from app.whatif.scope import Overlay, cluster_scope, pair_of, read_scope
 from graph_models.customers import Change, ChangeType
 from graph_models.records import NormalisedRecord
 from graph_models.whatif import CustomerOutcome, IdentifierMove, WhatIfRequest, WhatIfResult
@@ -130,15 +129,7 @@ class WhatIf:
                 self.config.attribute_policies,
                 {c for c in plan.deleted.values() if c},
             )
-            clustering = cluster(
-                scope.nodes(),
-                [Link(a, b, p) for (a, b), p in scope.links.items()] + scope.must_links(),
-                self.config.policies,
-                self.config.threshold,
-                scope.cannot_links(),
-                self.config.attribute_policies,
-                scope.attributes,
-            )
+            clustering = cluster_scope(scope, self.config)
             assignment = assign_ids(scope, clustering, plan.triggers, plan.flipped, now)
             return _outcome(plan, scope, assignment)
 
