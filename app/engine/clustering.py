@@ -296,8 +296,13 @@ def _scope(key: str, policy: KindPolicy) -> str:
 
 
 def _capacity(p: float) -> float:
-    # Evidence strength: -ln(1 - p); cutting a 0.99 link costs twice a 0.9 link.
-    return -math.log(max(1.0 - p, 1e-9))
+    # Evidence strength: -ln(1 - p); cutting a 0.99 link costs twice a 0.9 link. A
+    # must-link override (p = 1.0) is cut only when a cannot-link leaves no other way.
+    return MUST_LINK_CAPACITY if p >= 1.0 else -math.log(max(1.0 - p, 1e-9))
+
+
+#: What cutting a must-link costs: more than any cut of evidence in a customer could.
+MUST_LINK_CAPACITY = 1e6
 
 
 @dataclass(frozen=True)
@@ -342,6 +347,7 @@ def violation(
         if rule.a in group and rule.b in group:
             return Violation(rule.name, rule.a, rule.b)
     ordered = sorted(group)
+    one = _must_linked(ordered, direct)
     for policy in policies:
         buckets: dict[str, list[str]] = defaultdict(list)
         for key in ordered:
@@ -349,14 +355,39 @@ def violation(
                 buckets[_scope(key, policy)].append(key)
         for scope in sorted(buckets):
             keys = buckets[scope]
-            if len(keys) > policy.max_per_customer:
-                return Violation(policy.name, keys[0], keys[1])
+            firsts = {one[key]: key for key in reversed(keys)}  # root -> first key
+            if len(firsts) > policy.max_per_customer:
+                a, b = sorted(firsts.values())[:2]
+                return Violation(policy.name, a, b)
     if attributes:
         for attribute_policy in attribute_policies:
-            found = _attribute_conflict(ordered, attribute_policy, attributes, direct)
+            found = _attribute_conflict(ordered, attribute_policy, attributes, direct, one)
             if found is not None:
                 return found
     return None
+
+
+def _must_linked(
+    ordered: list[str], direct: Mapping[str, Mapping[str, float]] | None
+) -> dict[str, str]:
+    """Each node -> the smallest node joined to it by must-link overrides (links with
+    ``p = 1.0``; evidence is capped below 1): one person by an analyst's decision, which
+    no kind or attribute policy separates."""
+    root = {node: node for node in ordered}
+    if direct is None:
+        return root
+    inside = set(ordered)
+    for start in ordered:
+        if root[start] != start:
+            continue
+        stack = [start]
+        while stack:
+            node = stack.pop()
+            for other, p in direct.get(node, {}).items():
+                if p >= 1.0 and other in inside and root[other] == other and other != start:
+                    root[other] = start
+                    stack.append(other)
+    return root
 
 
 def _value_classes(values: Iterable[str], policy: AttributePolicy) -> dict[str, str]:
@@ -384,6 +415,7 @@ def _attribute_conflict(
     policy: AttributePolicy,
     attributes: NodeAttributes,
     direct: Mapping[str, Mapping[str, float]] | None = None,
+    one: Mapping[str, str] | None = None,
 ) -> Violation | None:
     """The first two nodes (in key order) whose values clash and that are held together
     by links that never weighed the field, with the smallest clashing pair of records.
@@ -432,6 +464,8 @@ def _attribute_conflict(
     def clash(a: str, b: str) -> bool:
         # some value of one against another value of the other: a node holding two
         # classes (an identifier several people's records observed) clashes with both
+        if one is not None and one[a] == one[b]:
+            return False  # an analyst joined them: the override outranks the policy
         return (len(classes[a]) > 1 or classes[a] != classes[b]) and not weighed(a, b)
 
     if direct is None:  # nothing tells how the group holds together: any clash counts

@@ -192,9 +192,10 @@ class ReviewQueue:
 
     # ------------------------------------------------------------------ decisions
     def decide(self, decision: ReviewDecision, signed_by: str) -> Override:
-        """Make the decision an override, at once. A "same" that the engine's policies
-        would still keep apart (a must-link does not lift a policy) is refused with 409
-        before anything is written, from a what-if."""
+        """Make the decision an override, at once. A must-link outranks the kind and
+        attribute policies (the analyst has looked), but not quarantine: a "same" that
+        would still not join the two (a shared identifier joins no customer) is refused
+        with 409 before anything is written, from a what-if."""
         if decision.decision is OverrideDecision.SAME:
             proposal = ProposedOverride(a=decision.a, b=decision.b, decision=decision.decision)
             prediction = WhatIf(self.run_read, self.service).predict(
@@ -210,8 +211,8 @@ class ReviewQueue:
             after.update({m.key: m.after for m in prediction.moved if m.key in after})
             if after[a] is None or after[a] != after[b]:
                 raise ConflictError(
-                    f"a must-link would not join {a} and {b}: a policy of the engine keeps "
-                    "them apart (see GET /v1/explain); record 'different' to confirm the split"
+                    f"a must-link would not join {a} and {b}: one of them joins no customer "
+                    "(a shared identifier, see GET /v1/explain); record 'different' instead"
                 )
         actor = signed_by + (f" ({decision.analyst})" if decision.analyst else "")
         return self.service.add_override(

@@ -119,7 +119,7 @@ def test_grey_pair_accepted_as_same_survives_recluster(client, service) -> None:
     assert not queue(client)["items"]
 
 
-def test_close_policy_split_listed_and_only_a_confirmation_is_accepted(client, service) -> None:
+def test_close_policy_split_listed_and_an_analyst_can_overrule_it(client, service) -> None:
     # one email, two accounts of one source: the account policy cuts a 0.95 link
     post(
         client,
@@ -136,14 +136,28 @@ def test_close_policy_split_listed_and_only_a_confirmation_is_accepted(client, s
     assert all(e["a"] == "email:pat@x.com" or e["b"] == "email:pat@x.com" for e in item["evidence"])
     assert queue(client, kind="pair")["items"] == []
 
+    # the analyst looked: one person with two logins. The must-link outranks the policy.
     same = {"a": a1, "b": a2, "decision": "same", "reason": "one person, two logins"}
-    refused = client.post("/v1/review/decisions", json=same)
-    assert refused.status_code == 409 and "policy" in refused.json()["detail"]
-    assert client.get("/v1/review", params={"kind": "policy_split"}).json()["total"] == 1
+    made = client.post("/v1/review/decisions", json=same)
+    assert made.status_code == 201, made.text
+    assert customer(client, a1) == customer(client, a2)
+    assert queue(client)["total"] == 0
+    service.rematch()
+    assert service.recluster().differing_identifiers == 0
+    assert customer(client, a1) == customer(client, a2)
 
-    confirm = {**same, "decision": "different", "reason": "two people sharing an email"}
+
+def test_close_policy_split_confirmed_as_different(client, service) -> None:
+    post(
+        client,
+        rec("web", "1", ("email", "pat@x.com"), ("account", "u-1")),
+        rec("web", "2", ("email", "pat@x.com"), ("account", "u-2")),
+    )
+    a1, a2 = "account:web/u-1", "account:web/u-2"
+    confirm = {"a": a1, "b": a2, "decision": "different", "reason": "two people, one email"}
     made = client.post("/v1/review/decisions", json=confirm)
     assert made.status_code == 201, made.text
+    assert customer(client, a1) != customer(client, a2)
     assert queue(client)["total"] == 0
     assert service.recluster().differing_identifiers == 0
 

@@ -695,3 +695,25 @@ def test_record_comparisons_and_once_policies_are_order_independent(
         holders = [n for n in group if attributes.get(n, {}).get("@record:census")]
         # two census records only where one identifier observed both (no cut parts them)
         assert len(census) <= 1 or len(holders) == 1
+
+
+def test_a_must_link_override_outranks_kind_and_attribute_policies() -> None:
+    # An analyst looked and said: one person (two web accounts, two birth dates). The
+    # policies do not cut the override; a cannot-link still does.
+    web1, web2, email = "account:web/u-1", "account:web/u-2", "email:a@x.com"
+    attributes = held(
+        (web1, "web|1", "birth_date", "1990-02-01"), (web2, "web|2", "birth_date", "1975-06-30")
+    )
+    links = [Link(email, web1, 0.9), Link(email, web2, 0.9)]
+
+    assert len(cluster([web1, web2, email], links, attributes=attributes).groups) == 2
+    same = cluster([web1, web2, email], [*links, Link(web1, web2, 1.0)], attributes=attributes)
+    assert same.groups == [frozenset({web1, web2, email})] and same.splits == []
+
+    apart = cluster(
+        [web1, web2, email],
+        [*links, Link(web1, web2, 1.0)],
+        cannot_link=[CannotLink(web1, web2, "override O-1")],
+        attributes=attributes,
+    )
+    assert all(not {web1, web2} <= group for group in apart.groups)

@@ -46,7 +46,7 @@ def review(
     summary="Accept or reject a review item: a must-link or cannot-link, applied at once",
     responses={
         404: {"description": "a or b is not in the graph"},
-        409: {"description": "already decided, or a must-link a policy would override"},
+        409: {"description": "already decided, or a must-link that would join nothing"},
         422: {"description": "a or b is not kind:value, or does not normalise"},
     },
 )
