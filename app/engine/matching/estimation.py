@@ -83,7 +83,7 @@ def fit_em(
         tolerance: Largest parameter change still counted as movement.
         fixed_u: Keep ``start.u`` (estimated from random pairs) and fit only the prior and
             ``m``, as Splink does.
-        fixed_m: Keep ``start.m`` too (only the prior moves).
+        fixed_m: Keep ``start.m`` (with ``fixed_u`` as well, only the prior moves).
         ignore: Comparisons left out of the likelihood and kept as they are: those a
             training session selected its pairs on (Splink's blocked comparisons).
 
@@ -341,8 +341,13 @@ def fit_unsupervised(
         for name, values in estimates.items()
     }
     with_m = dataclasses.replace(with_u, m=m, prior=start.prior)
-    fitted = fit_em(candidate_gammas, with_m, fixed_m=True)
-    model = dataclasses.replace(fitted, method="em", frequencies=start.frequencies)
+    # u stays the random pairs' u: re-estimated on candidates it would learn that pairs
+    # blocked on a surname agree on it (u of an exact surname 0.15 instead of 0.001),
+    # and every agreement a block selects for would count for little.
+    share = fit_em(candidate_gammas, with_m, fixed_u=True, fixed_m=True).prior
+    all_pairs = len(profiles) * (len(profiles) - 1) / 2.0
+    prior = min(max(share * len(candidate_gammas) / all_pairs, PROBABILITY_FLOOR), 0.5)
+    model = dataclasses.replace(with_m, prior=prior, method="em", frequencies=start.frequencies)
     return versioned(model, "em")
 
 
