@@ -2,29 +2,43 @@
 
 A file starts with ``//`` comments naming its parameters and returned columns; the
 statement is the rest. Files are looked up by their path without the suffix, e.g.
-``catalog.query("queries/lookup_identifier")``.
+``catalog.query("queries/lookup_identifier")``. The files ship inside the installed
+package ``cypher`` (package data), so an installed idgraph finds them wherever it lives.
 """
 
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
-CYPHER_DIR = Path(__file__).resolve().parents[2] / "cypher"
+#: The installed package ``cypher`` (a directory in a source checkout or a wheel install).
+CYPHER: Traversable = files("cypher")
+SUFFIX = ".cypher"
 
 
 @cache
 def query(name: str) -> str:
     """The statement stored in ``cypher/<name>.cypher`` (cached)."""
-    path = CYPHER_DIR / f"{name}.cypher"
-    if not path.is_file():
-        raise KeyError(f"no Cypher file {path}")
-    return path.read_text(encoding="utf-8").strip()
+    resource = CYPHER.joinpath(*f"{name}{SUFFIX}".split("/"))
+    if not resource.is_file():
+        raise KeyError(f"no Cypher file cypher/{name}{SUFFIX}")
+    return resource.read_text(encoding="utf-8").strip()
 
 
 def names(folder: str) -> list[str]:
     """All statement names under ``cypher/<folder>``, sorted (schema order matters)."""
     return sorted(
-        str(p.relative_to(CYPHER_DIR).with_suffix(""))
-        for p in (CYPHER_DIR / folder).glob("*.cypher")
+        f"{folder}/{entry.name.removesuffix(SUFFIX)}"
+        for entry in CYPHER.joinpath(folder).iterdir()
+        if entry.is_file() and entry.name.endswith(SUFFIX)
+    )
+
+
+def folders() -> list[str]:
+    """The folders of statements (``analyst``, ``queries``, ``schema``), sorted."""
+    return sorted(
+        entry.name
+        for entry in CYPHER.iterdir()
+        if entry.is_dir() and any(child.name.endswith(SUFFIX) for child in entry.iterdir())
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path as PathLib
 from typing import Any
 
 import pytest
@@ -23,9 +24,10 @@ from graph_models.records import SourceRecord
 
 pytestmark = pytest.mark.integration
 
+#: The checkout's own files, listed without the catalog (which must find the same).
+CHECKOUT_CYPHER = PathLib(__file__).resolve().parents[2] / "cypher"
 STATEMENTS = sorted(
-    str(p.relative_to(catalog.CYPHER_DIR).with_suffix(""))
-    for p in catalog.CYPHER_DIR.rglob("*.cypher")
+    str(p.relative_to(CHECKOUT_CYPHER).with_suffix("")) for p in CHECKOUT_CYPHER.rglob("*.cypher")
 )
 SCHEMA = [name for name in STATEMENTS if name.startswith("schema/")]
 NON_SCHEMA = [name for name in STATEMENTS if not name.startswith("schema/")]
