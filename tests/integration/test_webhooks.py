@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +13,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -26,20 +21,26 @@ from app.changes import cursor
 from app.changes.feed import ChangeFeed
 from app.core.config import Settings
 from app.engine.service import IdentityService
-from app.provision.neo4j_server import connection_settings
 from app.store.changes import Neo4jFeedStore
 from app.store.graph_store import GraphStore
 from app.store.webhooks import Neo4jWebhookStore
 from app.webhooks import signing
 from app.webhooks.delivery import Deliverer, backoff
 from graph_models.records import SourceRecord
-from tests.conftest import API_KEYS, TEST_HTTP_PORT, auth
+from tests.api_process import ApiProcess, wait_for
+from tests.conftest import TEST_HTTP_PORT, auth
 
 pytestmark = pytest.mark.integration
 
 SECRET = "test-secret-0123456789"
 API_PORT = TEST_HTTP_PORT + 2  # the subprocess API, next to this session's Neo4j ports
-REPO = Path(__file__).resolve().parents[2]
+#: Quick delivery, short leases: the SIGKILL test runs in seconds.
+DELIVERY_ENV = {
+    "IDGRAPH_WEBHOOK_POLL_INTERVAL": "0.2",
+    "IDGRAPH_WEBHOOK_LEASE_SECONDS": "3",
+    "IDGRAPH_WEBHOOK_TIMEOUT": "2",
+    "IDGRAPH_WEBHOOK_BACKOFF_INITIAL": "0.2",
+}
 
 
 class Receiver:
@@ -120,14 +121,6 @@ def assert_signed(received: list[dict[str, Any]], secret: str) -> None:
         ), "signature does not verify"
         assert abs(int(headers["x-idgraph-timestamp"]) - time.time()) < 600
         assert headers["x-idgraph-event-id"] == json.loads(r["body"])["event_id"]
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 # --------------------------------------------------------------------------- the API
@@ -329,67 +322,6 @@ def test_one_process_at_a_time_delivers_a_subscription(
 # --------------------------------------------------------------------------- kill -9
 
 
-class Api:
-    """The real API (uvicorn) as a subprocess on 127.0.0.1."""
-
-    def __init__(self, neo4j_settings: Settings, log: Path) -> None:
-        uri, user, password = connection_settings(neo4j_settings)
-        keys = ",".join(f"{key}:{role}" for role, key in API_KEYS.items())
-        self.env = {
-            **os.environ,
-            "NEO4J_URI": uri,
-            "NEO4J_USER": user,
-            "NEO4J_PASSWORD": password,
-            "IDGRAPH_NEO4J_DATABASE": neo4j_settings.neo4j_database,
-            "IDGRAPH_API_KEYS": keys,
-            "IDGRAPH_WEBHOOK_POLL_INTERVAL": "0.2",
-            "IDGRAPH_WEBHOOK_LEASE_SECONDS": "3",
-            "IDGRAPH_WEBHOOK_TIMEOUT": "2",
-            "IDGRAPH_WEBHOOK_BACKOFF_INITIAL": "0.2",
-        }
-        self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        self.log = log
-        self.base = f"http://127.0.0.1:{API_PORT}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        command = [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app"]
-        command += ["--host", "127.0.0.1", "--port", str(API_PORT), "--no-access-log"]
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                command, cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT
-            )
-
-        def ready() -> bool:
-            assert self.process is not None and self.process.poll() is None, self.log.read_text()
-            try:
-                return httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_for(ready, 120, "the API to be ready")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-
-    def get(self, path: str) -> httpx.Response:
-        return httpx.get(f"{self.base}{path}", headers=auth("admin"), timeout=10)
-
-    def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        return httpx.post(f"{self.base}{path}", json=body, headers=auth("admin"), timeout=30)
-
-
 @pytest.mark.slow
 def test_killed_api_loses_no_event(
     service: IdentityService, store: GraphStore, neo4j_settings: Settings, tmp_path: Path
@@ -397,7 +329,7 @@ def test_killed_api_loses_no_event(
     """A slow receiver; the API is killed with SIGKILL after some deliveries, restarted,
     and every event arrives, first arrivals in feed order, each signed."""
     receiver = Receiver(delay=0.15)
-    api = Api(neo4j_settings, tmp_path / "api.log")
+    api = ApiProcess(neo4j_settings, tmp_path / "api.log", API_PORT, env=DELIVERY_ENV)
     try:
         ingest(service, "k", 12)  # 24 creations, 12 merges
         expected = feed_ids(store)
