@@ -667,11 +667,8 @@ def _household(rng: random.Random, n: int, key: str) -> list[MatchProfile]:
 
 def test_households_stay_apart_by_default_and_the_fit_finds_the_person() -> None:
     """Candidate pairs dominated by family members (same surname and address): the default
-    model keeps siblings apart and the fit still recognises one person across sources.
-
-    (On a population made of nothing but households, EM cannot tell a household from a
-    person by itself: the fitted model can score siblings high here. The birth-date policy
-    of the clustering is the guard for that case; see tests/unit/test_clustering.py.)
+    model keeps siblings apart and the fit still recognises one person across sources
+    (the fitted model keeps siblings apart too: the next test).
     """
     rng = random.Random(5)
     profiles = [p for h in range(150) for p in _household(rng, rng.randint(2, 5), f"h{h}")]
@@ -683,6 +680,41 @@ def test_households_stay_apart_by_default_and_the_fit_finds_the_person() -> None
     for frequencies in (False, True):
         model = _fit(profiles, frequencies)
         assert model.probability(by_key["census|h0-0"], by_key["tax|h0-0"]) > 0.9
+
+
+def test_a_fitted_model_keeps_households_apart_by_their_shared_surname_and_address() -> None:
+    """Family members agree on the surname and the address at once; the conditional u of
+    the address given the surname makes that agreement count once, so a fitted model keeps
+    two siblings apart (the built-in model has no conditional u) and still finds one
+    person across two sources."""
+    rng = random.Random(5)
+    profiles = [p for h in range(150) for p in _household(rng, rng.randint(2, 5), f"h{h}")]
+    by_key = {p.key: p for p in profiles}
+    model = _fit(profiles)
+    assert set(model.u_given) == {"address"}
+    index = [c.name for c in model.comparisons].index("address")
+    exact = model.comparisons[index].top_level
+    # among strangers an exact address is rare; among people sharing a surname it is not
+    assert model.u_given["address"][exact] > 50 * model.u["address"][exact]
+    siblings = model.score_pair(by_key["tax|h0-0"], by_key["tax|h0-1"])
+    assert siblings.match_probability < 0.5
+    address = next(f for f in siblings.fields if f.field == "address")
+    assert address.match_weight == pytest.approx(
+        math.log2(model.m["address"][exact] / model.u_given["address"][exact])
+    )
+    assert model.probability(by_key["census|h0-0"], by_key["tax|h0-0"]) > 0.9
+    again = MatchModel.from_json(model.to_json())
+    assert again == model
+    assert again.score_pair(by_key["tax|h0-0"], by_key["tax|h0-1"]) == siblings
+    assert any("| last_name exact" in str(row["label"]) for row in model.describe())
+
+
+def test_a_conditional_u_is_validated() -> None:
+    model = default_model()
+    with pytest.raises(InvalidInputError):
+        dataclasses.replace(model, u_given={"first_name": model.u["first_name"]})
+    with pytest.raises(InvalidInputError):
+        dataclasses.replace(model, u_given={"address": (1.0, 0.5)})
 
 
 def test_estimate_u_random_measures_chance_agreement() -> None:

@@ -18,11 +18,16 @@ import dataclasses
 import math
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from app.core.errors import InvalidInputError
 from app.engine.matching.comparisons import DEFAULT_COMPARISONS, NULL_LEVEL, Comparison, compare
-from app.engine.matching.model import MatchModel, probability_from_weight, versioned
+from app.engine.matching.model import (
+    CONDITIONED_U,
+    MatchModel,
+    probability_from_weight,
+    versioned,
+)
 from app.engine.matching.profiles import MatchProfile
 
 PROBABILITY_FLOOR = 1e-6
@@ -103,6 +108,17 @@ def fit_em(
     prior = start.prior
     m = {name: tuple(start.m[name]) for name in names}
     u = {name: tuple(start.u[name]) for name in names}
+    # the conditional u (CONDITIONED_U) is kept as it is and used where its condition holds
+    conditions = [
+        (names.index(CONDITIONED_U[name]), comparisons[names.index(CONDITIONED_U[name])].top_level)
+        if name in start.u_given
+        else None
+        for name in names
+    ]
+    log_u_given = [
+        [0.0] + [math.log(v) for v in start.u_given[name][1:]] if name in start.u_given else []
+        for name in names
+    ]
     for _ in range(max_iterations):
         log_m = [[0.0] + [math.log(v) for v in m[name][1:]] for name in names]
         log_u = [[0.0] + [math.log(v) for v in u[name][1:]] for name in names]
@@ -114,7 +130,9 @@ def fit_em(
             log_odds = log_odds_prior
             for k, level in enumerate(gamma):
                 if level != NULL_LEVEL and used[k]:
-                    log_odds += log_m[k][level] - log_u[k][level]
+                    cond = conditions[k]
+                    chance = log_u_given[k] if cond and gamma[cond[0]] == cond[1] else log_u[k]
+                    log_odds += log_m[k][level] - chance[level]
             p = probability_from_weight(log_odds / math.log(2.0))
             match_total += count * p
             for k, level in enumerate(gamma):
@@ -150,6 +168,7 @@ def fit_em(
         u=u,
         method="em",
         frequencies=start.frequencies,
+        u_given=dict(start.u_given),
     )
     return versioned(model, "em")
 
@@ -267,7 +286,78 @@ def estimate_u_random(
         u=u,
         method=start.method,
         frequencies=start.frequencies,
+        u_given=dict(start.u_given),
     )
+
+
+#: Pairs that agree this closely on the first name are left out of the conditional u's
+#: sample: two records with the same surname and first name are mostly one person, and
+#: counting them would teach u how a person's own addresses agree. (Family members' first
+#: names differ; strangers' agree by chance no more often when their surnames agree.)
+CONDITIONED_U_EXCLUDES = ("first_name", 3)
+
+
+def estimate_u_given(
+    profiles: Sequence[MatchProfile],
+    start: MatchModel,
+    max_pairs: int = 200_000,
+    seed: int = 43,
+) -> MatchModel:
+    """``start`` with the conditional ``u`` of each :data:`CONDITIONED_U` comparison.
+
+    Estimated like ``u`` from random pairs, but among random pairs whose values of the
+    condition's field are the same (the same surname: drawn within groups of records
+    sharing it, each group in proportion to its number of pairs), and only those that
+    land in the condition's top level and do not agree closely on the first name
+    (:data:`CONDITIONED_U_EXCLUDES`). Levels no sampled pair reached keep a count of one;
+    with fewer than :data:`MIN_SESSION_PAIRS` such pairs the comparison gets no
+    conditional u.
+    """
+    names = [c.name for c in start.comparisons]
+    excluded_name, excluded_level = CONDITIONED_U_EXCLUDES
+    excluded = names.index(excluded_name) if excluded_name in names else None
+    u_given = dict(start.u_given)
+    rng = random.Random(seed)
+    for name, given in sorted(CONDITIONED_U.items()):
+        if name not in names or given not in names:
+            continue
+        k, g = names.index(name), names.index(given)
+        top = start.comparisons[g].top_level
+        groups: dict[str, list[MatchProfile]] = {}
+        for profile in sorted(profiles, key=lambda p: p.key):
+            value = profile.fields.get(given)
+            if value:
+                groups.setdefault(value, []).append(profile)
+        sizes = [(len(group) * (len(group) - 1)) // 2 for group in groups.values()]
+        total = sum(sizes)
+        if total == 0:
+            continue
+        members = list(groups.values())
+        if total <= max_pairs:
+            sample: Iterable[tuple[MatchProfile, MatchProfile]] = (
+                (group[i], group[j])
+                for group in members
+                for i in range(len(group))
+                for j in range(i + 1, len(group))
+            )
+        else:
+            chosen = rng.choices(range(len(members)), weights=sizes, k=max_pairs)
+            sample = (tuple(rng.sample(members[c], 2)) for c in chosen)  # type: ignore[misc]
+        counts = [0.0] * len(start.comparisons[k].labels)
+        for a, b in sample:
+            gamma = compare(a, b, start.comparisons)
+            if gamma[g] != top:
+                continue
+            if excluded is not None and gamma[excluded] >= excluded_level:
+                continue
+            counts[gamma[k]] += 1.0
+        if sum(counts[1:]) < MIN_SESSION_PAIRS:
+            continue
+        u_given[name] = _normalised(
+            [v if v > 0 or level == 0 else 1.0 for level, v in enumerate(counts)],
+            PROBABILITY_FLOOR,
+        )
+    return dataclasses.replace(start, u_given=u_given)
 
 
 #: Splink-style training sessions: each EM runs over the candidate pairs that agree exactly
@@ -309,6 +399,7 @@ def fit_unsupervised(
     if not candidate_gammas:
         raise InvalidInputError("EM needs at least one candidate pair")
     with_u = estimate_u_random(profiles, start, max_pairs=max_pairs, seed=seed)
+    with_u = estimate_u_given(profiles, with_u, max_pairs=max_pairs, seed=seed + 1)
     comparisons = with_u.comparisons
     index = {c.name: k for k, c in enumerate(comparisons)}
     estimates: dict[str, list[tuple[float, tuple[float, ...]]]] = {c.name: [] for c in comparisons}

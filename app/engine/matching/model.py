@@ -12,6 +12,15 @@ weights of its levels plus the term-frequency adjustments of the values it agree
 (:mod:`app.engine.matching.frequencies`), and its match probability is
 ``1 / (1 + 2**-weight)``. Comparisons are assumed independent given the match status;
 fields that are not (the parts of one address) are one comparison.
+
+**Conditional u.** One dependence is too strong to assume away and is not one place:
+family members share a surname *and* an address. Among two people with the same surname,
+the same address is common (a household), not the rare coincidence it is between two
+strangers, so counting both agreements as independent evidence adds up a household into
+one person. A fitted model therefore keeps a second ``u`` for the comparisons in
+:data:`CONDITIONED_U` (``address`` given ``last_name``), estimated from non-matching
+pairs that agree on the surname, and uses it for a pair whose surnames agree exactly:
+``P(address | surname, non-match)`` instead of ``P(address | non-match)``.
 """
 
 from __future__ import annotations
@@ -33,6 +42,11 @@ from app.engine.matching.comparisons import (
 )
 from app.engine.matching.frequencies import TermFrequencies
 from app.engine.matching.profiles import MatchProfile
+
+#: comparison -> the comparison its chance agreement depends on (see the module docstring).
+#: The second ``u`` of the first (:attr:`MatchModel.u_given`) applies when the second is at
+#: its top level.
+CONDITIONED_U: Mapping[str, str] = {"address": "last_name"}
 
 _MAX_PROBABILITY = 1.0 - 2.0**-53  # the largest float below 1
 _MIN_PROBABILITY = 2.0**-1022  # the smallest normal float above 0
@@ -127,6 +141,9 @@ class MatchModel:
         method: How the parameters were set: ``"default"``, ``"em"``, ``"labels"`` or
             ``"manual"``.
         frequencies: Term frequencies frozen at fit time (None: no adjustment).
+        u_given: Per comparison of :data:`CONDITIONED_U`, per level, P(level | non-match,
+            the condition's comparison at its top level); empty: no conditional u (the
+            built-in model), and ``u`` applies to every pair.
     """
 
     version: str
@@ -136,6 +153,7 @@ class MatchModel:
     u: Mapping[str, tuple[float, ...]]
     method: str
     frequencies: TermFrequencies | None = None
+    u_given: Mapping[str, tuple[float, ...]] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 0.0 < self.prior < 1.0:
@@ -150,6 +168,49 @@ class MatchModel:
                     )
                 if any(not 0.0 < v <= 1.0 for v in values[1:]):
                     raise InvalidInputError(f"{name} of {c.name!r} must be in (0, 1]")
+        names = {c.name for c in self.comparisons}
+        for name, values in self.u_given.items():
+            if CONDITIONED_U.get(name) not in names or name not in names:
+                raise InvalidInputError(
+                    f"u_given of {name!r}: only {sorted(CONDITIONED_U)} have a conditional u, "
+                    "with their condition among the comparisons"
+                )
+            levels = next(c.labels for c in self.comparisons if c.name == name)
+            if len(values) != len(levels) or any(not 0.0 < v <= 1.0 for v in values[1:]):
+                raise InvalidInputError(
+                    f"u_given of {name!r} needs {len(levels)} values in (0, 1] after the first"
+                )
+
+    @cached_property
+    def _conditions(self) -> tuple[tuple[int, int, tuple[float, ...]] | None, ...]:
+        """Per comparison: ``(index of its condition, the condition's top level, the level
+        weights with the conditional u)``, or None."""
+        import math
+
+        index = {c.name: k for k, c in enumerate(self.comparisons)}
+        out: list[tuple[int, int, tuple[float, ...]] | None] = []
+        for c in self.comparisons:
+            given = self.u_given.get(c.name)
+            if given is None:
+                out.append(None)
+                continue
+            k = index[CONDITIONED_U[c.name]]
+            weights = (
+                0.0,
+                *(math.log2(m / u) for m, u in zip(self.m[c.name][1:], given[1:], strict=True)),
+            )
+            out.append((k, self.comparisons[k].top_level, weights))
+        return tuple(out)
+
+    def level_weights(self, gamma: Sequence[int]) -> tuple[tuple[float, ...], ...]:
+        """Per comparison, the level weights that apply to the pair ``gamma``: the
+        conditional ones where a :data:`CONDITIONED_U` condition holds."""
+        if not self.u_given:
+            return self._level_weights
+        return tuple(
+            weights if cond is None or gamma[cond[0]] != cond[1] else cond[2]
+            for weights, cond in zip(self._level_weights, self._conditions, strict=True)
+        )
 
     @cached_property
     def _level_weights(self) -> tuple[tuple[float, ...], ...]:
@@ -192,7 +253,7 @@ class MatchModel:
         """``(match_weight, match_probability)`` of a comparison vector (and its
         term-frequency adjustments, if any)."""
         weight = self.prior_weight
-        for weights, level in zip(self._level_weights, gamma, strict=True):
+        for weights, level in zip(self.level_weights(gamma), gamma, strict=True):
             weight += weights[level]
         if adjustments is not None:
             weight += sum(adjustments)
@@ -222,7 +283,7 @@ class MatchModel:
                 tf_adjustment=adjustment,
             )
             for c, level, sim, weights, adjustment in zip(
-                self.comparisons, gamma, sims, self._level_weights, adjustments, strict=True
+                self.comparisons, gamma, sims, self.level_weights(gamma), adjustments, strict=True
             )
         )
         return ScoredPair(a.key, b.key, gamma, weight, probability, evidence)
@@ -239,6 +300,11 @@ class MatchModel:
         }
         if self.frequencies is not None:
             body["frequencies"] = self.frequencies.to_body()
+        if self.u_given:
+            body["u_given"] = {
+                name: {"given": CONDITIONED_U[name], "u": list(values)}
+                for name, values in sorted(self.u_given.items())
+            }
         return body
 
     def to_json(self) -> str:
@@ -260,6 +326,11 @@ class MatchModel:
                 for c in body["comparisons"]
             )
             frequencies = body.get("frequencies")
+            u_given = {}
+            for name, entry in body.get("u_given", {}).items():
+                if entry["given"] != CONDITIONED_U.get(name):
+                    raise ValueError(f"u_given of {name!r} must be given {CONDITIONED_U.get(name)}")
+                u_given[name] = tuple(float(v) for v in entry["u"])
             return cls(
                 version=str(body["version"]),
                 prior=float(body["prior"]),
@@ -268,6 +339,7 @@ class MatchModel:
                 u={name: tuple(float(v) for v in values) for name, values in body["u"].items()},
                 method=str(body["method"]),
                 frequencies=None if frequencies is None else TermFrequencies.from_body(frequencies),
+                u_given=u_given,
             )
         except (ValueError, KeyError, TypeError, AssertionError, AttributeError) as error:
             raise InvalidInputError(f"not a match model: {error}") from error
@@ -289,6 +361,22 @@ class MatchModel:
                         "u": self.u[c.name][level],
                         "bayes_factor": 2.0 ** weights[level],
                         "match_weight": weights[level],
+                    }
+                )
+        for c, cond in zip(self.comparisons, self._conditions, strict=True):
+            if cond is None:
+                continue
+            given = f"{self.comparisons[cond[0]].name} {self.comparisons[cond[0]].labels[cond[1]]}"
+            for level in range(1, len(c.labels)):
+                rows.append(
+                    {
+                        "field": c.name,
+                        "level": level,
+                        "label": f"{c.labels[level]} | {given}",
+                        "m": self.m[c.name][level],
+                        "u": self.u_given[c.name][level],
+                        "bayes_factor": 2.0 ** cond[2][level],
+                        "match_weight": cond[2][level],
                     }
                 )
         return rows
