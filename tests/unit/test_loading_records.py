@@ -254,3 +254,24 @@ def test_the_loader_checks_every_file_before_loading_any(tmp_path: Path) -> None
     assert sink.batches == []
     with pytest.raises(InvalidInputError, match="a CSV file needs --mapping"):
         FileLoader(sink, None, batch_size=10).open([good])
+
+
+def test_a_file_broken_midway_keeps_what_came_before_and_the_next_file_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.loading.readers.CSV_BLOCK_BYTES", 4096)
+    broken, good = tmp_path / "a.csv", tmp_path / "b.csv"
+    rows = b"".join(b"%d,u%d@example.com\n" % (n, n) for n in range(20_000))
+    broken.write_bytes(b"id,mail\n" + rows + b"x,\x81@example.com\n")
+    good.write_text("id,mail\nb1,b1@example.com\n")
+    mapping = parse_mapping(
+        "source: crm\nrecord_id: {column: id}\nidentifiers: {email: {column: mail}}\n"
+        "csv: {encoding: cp1252}\n"
+    )
+    sink = ListSink()
+    loader = FileLoader(sink, mapping, batch_size=1000, known_kinds=["email"], check=CHECK)
+    first, second = (loader.load(reader) for reader in loader.open([broken, good]))
+    assert first.error is not None and "unreadable after line" in first.error
+    assert 0 < first.stored == first.rows < 20_000
+    assert sum(len(b) for b in sink.batches[:-1]) == first.stored
+    assert (second.stored, second.error, sink.batches[-1]) == (1, None, ["b1"])
