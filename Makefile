@@ -21,8 +21,10 @@ demo: $(STAMP)
 	$(BIN)/idgraph demo
 
 ## The whole test suite against a real Neo4j that the session starts and stops. The
-## browser tests of the pages need Debian's chromium: installed here when missing.
-test: $(STAMP)
+## browser tests of the pages need Debian's chromium: installed here when missing. The
+## bench's own tests (bench/tests) run too, so the bench extra (Splink, recordlinkage,
+## pseudopeople) is installed for them.
+test: $(BENCH_STAMP)
 	@scripts/ensure-chromium
 	$(BIN)/pytest
 

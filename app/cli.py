@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -20,9 +17,8 @@ if TYPE_CHECKING:
     from neo4j import Driver
 
     from app.engine.service import IdentityService
-from app.core.errors import IdgraphError, InvalidInputError
+from app.core.errors import IdgraphError
 from app.provision.neo4j_server import LocalNeo4j
-from graph_models.records import SourceRecord
 
 app = typer.Typer(help="idgraph: customer identity resolution on Neo4j.", no_args_is_help=True)
 neo4j_app = typer.Typer(help="The local Neo4j server (not used when NEO4J_URI is set).")
@@ -148,95 +144,103 @@ def _service(settings: Settings) -> tuple[Driver, IdentityService]:
     return driver, IdentityService(GraphStore(driver, settings.neo4j_database), settings)
 
 
-def _read_jsonl(path: Path, errors: list[str]) -> Iterator[SourceRecord]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield SourceRecord.model_validate_json(line)
-            except ValidationError as exc:
-                fields = "; ".join(
-                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-                )
-                errors.append(f"line {number}: {fields}")
+MappingOption = Annotated[
+    Path | None,
+    typer.Option(
+        exists=True,
+        dir_okay=False,
+        help="YAML mapping of columns to source, record_id, observed_at, identifiers and "
+        "attributes (README: Loading files). Without it, files must be JSONL records.",
+    ),
+]
+BatchOption = Annotated[int, typer.Option(min=1, help="Records per transaction.")]
+ErrorsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--errors",
+        dir_okay=False,
+        help="Write every bad row (file, line or row, field, why; no values) to this JSONL file.",
+    ),
+]
 
 
-def ingest_file(service: IdentityService, path: Path, batch_size: int) -> tuple[int, list[str]]:
-    """Ingest a JSONL file in batches with a progress bar; returns (records, problems).
+def _load(files: list[Path], mapping: Path | None, batch_size: int, errors: Path | None) -> None:
+    """Load files through the live ingest path; exit 1 if a row was bad or the load
+    stopped (the batches before it are stored), 2 if nothing could be loaded (a mapping or
+    file problem found before the first batch)."""
+    from neo4j.exceptions import DriverError, Neo4jError
+    from rich.markup import escape
 
-    A line that is not a valid record, or a record with an invalid identifier, is skipped
-    and reported; the rest of its batch is ingested.
+    from app.loading.console import load_files, print_summary
+    from app.loading.mapping import MappingError, load_mapping
+    from app.loading.readers import UnreadableFileError
+
+    try:
+        record_mapping = load_mapping(mapping) if mapping is not None else None
+    except IdgraphError as exc:
+        console.print(f"[bold red]error:[/] {escape(exc.message)}", soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    settings = get_settings()
+    driver, service = _service(settings)
+    try:
+        try:
+            summary = load_files(console, service, files, record_mapping, batch_size, errors)
+        except (MappingError, UnreadableFileError) as exc:  # found before the first batch
+            message = f"[bold red]error:[/] {escape(exc.message)}; nothing was loaded"
+            console.print(message, soft_wrap=True)
+            raise typer.Exit(code=2) from None
+        except (IdgraphError, Neo4jError, DriverError) as exc:
+            # the class only: a message may quote the batch's values
+            cause = exc.message if isinstance(exc, IdgraphError) else type(exc).__name__
+            raise _fail(
+                f"the load stopped ({cause}); every batch before it is stored: run the "
+                "same command again (stored records are not counted twice)"
+            ) from None
+    finally:
+        driver.close()
+    print_summary(console, summary, errors)
+    if not summary.ok:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def load(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            exists=True, dir_okay=False, help="JSONL, CSV (.csv, .tsv) or Parquet files."
+        ),
+    ],
+    mapping: MappingOption = None,
+    batch_size: BatchOption = 1000,
+    errors: ErrorsOption = None,
+) -> None:
+    """Load JSONL, CSV and Parquet files, mapped to records by --mapping.
+
+    Records go through the live ingest path (the service POST /v1/records uses), one
+    transaction per batch: at the live path's speed, not a bulk importer's. A bulk mode
+    for an empty graph (offline neo4j-admin import) is to come. Bad rows are reported
+    with file, line and field and left out, the good ones are stored; exit code 1 if any
+    row was bad, 2 if the mapping or a file is wrong (nothing loaded). Records are keyed
+    by source and record id, so running the same load again changes nothing.
     """
-    problems: list[str] = []
-    total = sum(1 for line in path.open(encoding="utf-8") if line.strip())
-    done = 0
-    started = time.perf_counter()
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TextColumn("{task.fields[rate]:>8.0f} records/s"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task(f"ingest {path.name}", total=total, rate=0.0)
-        for batch in _batches(_read_jsonl(path, problems), batch_size):
-            try:
-                service.ingest(batch)
-            except InvalidInputError as exc:
-                bad = set()
-                for err in exc.errors:
-                    record: dict[str, Any] = err.get("record") or {}  # type: ignore[assignment]
-                    bad.add((record.get("source"), record.get("record_id")))
-                    loc: list[Any] = err.get("loc", [])  # type: ignore[assignment]
-                    where = ".".join(str(p) for p in loc[3:])
-                    problems.append(
-                        f"record {record.get('source')}|{record.get('record_id')}: "
-                        f"{where}: {err.get('msg')}"
-                    )
-                good = [r for r in batch if (r.source, r.record_id) not in bad]
-                if good:
-                    service.ingest(good)
-            done += len(batch)
-            rate = done / max(time.perf_counter() - started, 1e-9)
-            progress.update(task, completed=done + len(problems), rate=rate)
-        progress.update(task, completed=total)
-    return done, problems
-
-
-def _batches(records: Iterator[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:
-    batch: list[SourceRecord] = []
-    for record in records:
-        batch.append(record)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    _load(files, mapping, batch_size, errors)
 
 
 @app.command()
 def ingest(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSON Lines file.")],
-    batch_size: Annotated[int, typer.Option(min=1, help="Records per transaction.")] = 1000,
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="JSONL (or CSV, Parquet) file.")
+    ],
+    mapping: MappingOption = None,
+    batch_size: BatchOption = 1000,
+    errors: ErrorsOption = None,
 ) -> None:
-    """Load records from a JSONL file. Idempotent: an interrupted load can be run again."""
-    settings = get_settings()
-    driver, service = _service(settings)
-    try:
-        started = time.perf_counter()
-        count, errors = ingest_file(service, file, min(batch_size, settings.max_batch_size))
-        elapsed = time.perf_counter() - started
-    finally:
-        driver.close()
-    console.print(
-        f"ingested {count} records in {elapsed:.1f}s ({count / max(elapsed, 1e-9):.0f}/s)"
-    )
-    if errors:
-        for line in errors[:20]:
-            console.print(f"[yellow]skipped[/] {line}")
-        raise _fail(f"{len(errors)} invalid record(s) skipped; fix them and run ingest again")
+    """Load one file through the live path. Idempotent: an interrupted load can be run again.
+
+    The same as `idgraph load` with one file: JSONL records, or any file with --mapping.
+    """
+    _load([file], mapping, batch_size, errors)
 
 
 @app.command()

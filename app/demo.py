@@ -38,7 +38,8 @@ def demo_api_key(settings: Settings) -> str:
 
 def run_demo(console: Console, settings: Settings, people: int, serve_api: bool) -> None:
     """Start Neo4j (unless NEO4J_URI is set), load sample data, print how to look, serve."""
-    from app.cli import _fail, _service, ingest_file
+    from app.cli import _fail, _service
+    from app.loading.console import load_files
     from app.sampledata.generator import generate, write_jsonl
 
     api_key = None
@@ -60,9 +61,9 @@ def run_demo(console: Console, settings: Settings, people: int, serve_api: bool)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "sample.jsonl"
             write_jsonl(data.records, path)
-            count, problems = ingest_file(service, path, settings.max_batch_size)
+            summary = load_files(console, service, [path], None, settings.max_batch_size)
         console.print(
-            f"loaded {count} sample records for {people} people "
+            f"loaded {summary.stored} sample records for {people} people "
             "(idempotent: running the demo again changes nothing)"
         )
         examples = []
@@ -105,8 +106,8 @@ def run_demo(console: Console, settings: Settings, people: int, serve_api: bool)
             continue
         console.print(f"  cypher/{name}.cypher  {first}")
     console.print("  style: drag cypher/browser/idgraph.grass onto the Browser window")
-    if problems:
-        console.print(f"[yellow]{len(problems)} sample record(s) were skipped[/]")
+    if summary.bad:
+        console.print(f"[yellow]{summary.bad} sample record(s) were skipped[/]")
     if serve_api:
         import uvicorn
 

@@ -100,3 +100,21 @@ def client(store, api_settings: Settings):  # type: ignore[no-untyped-def]
 
     with TestClient(create_app(api_settings), headers=auth("admin")) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def cli_env(neo4j_settings, store, monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+    """The environment an ``idgraph`` command run with typer's CliRunner needs to use the
+    session's Neo4j (and no state of the developer's own); yields the wiped store."""
+    from app.core.config import get_settings
+    from app.provision.neo4j_server import connection_settings
+
+    uri, user, password = connection_settings(neo4j_settings)
+    monkeypatch.setenv("IDGRAPH_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("IDGRAPH_API_KEYS", raising=False)
+    monkeypatch.setenv("NEO4J_URI", uri)
+    monkeypatch.setenv("NEO4J_USER", user)
+    monkeypatch.setenv("NEO4J_PASSWORD", password)
+    get_settings.cache_clear()
+    yield store
+    get_settings.cache_clear()

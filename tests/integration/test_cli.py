@@ -8,24 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import app
-from app.core.config import get_settings
-from app.provision.neo4j_server import connection_settings
 from app.sampledata.generator import generate, write_jsonl
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def cli_env(neo4j_settings, store, monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
-    uri, user, password = connection_settings(neo4j_settings)
-    monkeypatch.setenv("IDGRAPH_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.delenv("IDGRAPH_API_KEYS", raising=False)
-    monkeypatch.setenv("NEO4J_URI", uri)
-    monkeypatch.setenv("NEO4J_USER", user)
-    monkeypatch.setenv("NEO4J_PASSWORD", password)
-    get_settings.cache_clear()
-    yield store
-    get_settings.cache_clear()
 
 
 def count(store, query: str) -> int:

@@ -20,9 +20,23 @@ from tests.conftest import local_settings
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
+def free_ports(count: int = 2) -> list[int]:
+    """Ports nothing listens on now, picked by the OS: a fixed port here would be another
+    test run's on a shared machine (its session's Neo4j, or its own copy of this test)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 @pytest.fixture
 def fresh(tmp_path) -> Settings:
-    return local_settings(tmp_path / "state", 27687, 27474, cache_dir=tmp_path / "cache")
+    bolt, http = free_ports()
+    return local_settings(tmp_path / "state", bolt, http, cache_dir=tmp_path / "cache")
 
 
 def test_provision_from_empty_cache_persist_and_refuse_bad_password(fresh: Settings) -> None:
@@ -43,13 +57,14 @@ def test_provision_from_empty_cache_persist_and_refuse_bad_password(fresh: Setti
             password = server.password()
             assert password not in ("neo4j", "")
             conf = (server.conf_dir / "neo4j.conf").read_text()
-            assert "server.bolt.listen_address=127.0.0.1:27687" in conf
+            assert f"server.bolt.listen_address=127.0.0.1:{fresh.neo4j_bolt_port}" in conf
             assert "dbms.security.auth_enabled=true" in conf
 
             up = client.get("/readyz")
             assert up.status_code == 200, up.text
 
-            with urllib.request.urlopen("http://127.0.0.1:27474/browser/", timeout=10) as page:
+            browser = f"http://127.0.0.1:{fresh.neo4j_http_port}/browser/"
+            with urllib.request.urlopen(browser, timeout=10) as page:
                 assert page.status == 200
                 assert "neo4j" in page.read().decode("utf-8", "replace").lower()
 
@@ -82,14 +97,14 @@ def test_port_taken_names_the_fix(neo4j_settings: Settings, tmp_path) -> None:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         taken = sock.getsockname()[1]
-        settings = local_settings(tmp_path / "state", taken, 27475)
+        settings = local_settings(tmp_path / "state", taken, free_ports(1)[0])
         with pytest.raises(ProvisioningError, match="IDGRAPH_NEO4J_BOLT_PORT"):
             LocalNeo4j(settings).start()
 
 
 def test_password_beginning_with_a_dash_is_not_read_as_an_option(tmp_path) -> None:
     """One generated password in 64 used to begin with "-", and neo4j-admin refused it."""
-    settings = local_settings(tmp_path / "state", 27688, 27476)
+    settings = local_settings(tmp_path / "state", *free_ports())
     server = LocalNeo4j(settings)
     server.state_dir.mkdir(parents=True)
     server.password_file.write_text("-" + "x7" * 12)
@@ -99,4 +114,5 @@ def test_password_beginning_with_a_dash_is_not_read_as_an_option(tmp_path) -> No
             drv.verify_connectivity()
     finally:
         server.stop()
-    assert LocalNeo4j(local_settings(tmp_path / "other", 27689, 27477)).password()[0] != "-"
+    other = local_settings(tmp_path / "other", *free_ports())
+    assert LocalNeo4j(other).password()[0] != "-"
