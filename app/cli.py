@@ -5,24 +5,20 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.core.config import Settings, get_settings
+from app.core.errors import IdgraphError
+from app.provision.neo4j_server import LocalNeo4j
 
 if TYPE_CHECKING:
-    from neo4j import Driver
-
-    from app.engine.service import IdentityService
-from app.core.errors import IdgraphError, InvalidInputError
-from app.provision.neo4j_server import LocalNeo4j
-from graph_models.records import SourceRecord
+    from app.bootstrap import Opened
+    from app.model_lifecycle.service import ModelLifecycle
 
 app = typer.Typer(help="idgraph: customer identity resolution on Neo4j.", no_args_is_help=True)
 neo4j_app = typer.Typer(help="The local Neo4j server (not used when NEO4J_URI is set).")
@@ -129,91 +125,14 @@ def _prepare_metrics_dir() -> None:
         atexit.register(shutil.rmtree, created, ignore_errors=True)
 
 
-def _service(settings: Settings) -> tuple[Driver, IdentityService]:
-    from app.engine.service import IdentityService
-    from app.store.driver import apply_schema, create_driver
-    from app.store.graph_store import GraphStore
+def _opened(settings: Settings) -> Opened:
+    """The driver, store and services for one command (``with``: the driver closes)."""
+    from app.bootstrap import Opened
 
     try:
-        driver = create_driver(settings)
-        driver.verify_connectivity()
+        return Opened.connect(settings)
     except IdgraphError as exc:
         raise _fail(exc.message) from None
-    except Exception as exc:
-        raise _fail(
-            f"cannot reach Neo4j at {settings.bolt_uri} ({exc}); start it with "
-            "`idgraph neo4j start` or set NEO4J_URI / NEO4J_USER / NEO4J_PASSWORD."
-        ) from None
-    apply_schema(driver, settings.neo4j_database)
-    return driver, IdentityService(GraphStore(driver, settings.neo4j_database), settings)
-
-
-def _read_jsonl(path: Path, errors: list[str]) -> Iterator[SourceRecord]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield SourceRecord.model_validate_json(line)
-            except ValidationError as exc:
-                fields = "; ".join(
-                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-                )
-                errors.append(f"line {number}: {fields}")
-
-
-def ingest_file(service: IdentityService, path: Path, batch_size: int) -> tuple[int, list[str]]:
-    """Ingest a JSONL file in batches with a progress bar; returns (records, problems).
-
-    A line that is not a valid record, or a record with an invalid identifier, is skipped
-    and reported; the rest of its batch is ingested.
-    """
-    problems: list[str] = []
-    total = sum(1 for line in path.open(encoding="utf-8") if line.strip())
-    done = 0
-    started = time.perf_counter()
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TextColumn("{task.fields[rate]:>8.0f} records/s"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task(f"ingest {path.name}", total=total, rate=0.0)
-        for batch in _batches(_read_jsonl(path, problems), batch_size):
-            try:
-                service.ingest(batch)
-            except InvalidInputError as exc:
-                bad = set()
-                for err in exc.errors:
-                    record: dict[str, Any] = err.get("record") or {}  # type: ignore[assignment]
-                    bad.add((record.get("source"), record.get("record_id")))
-                    loc: list[Any] = err.get("loc", [])  # type: ignore[assignment]
-                    where = ".".join(str(p) for p in loc[3:])
-                    problems.append(
-                        f"record {record.get('source')}|{record.get('record_id')}: "
-                        f"{where}: {err.get('msg')}"
-                    )
-                good = [r for r in batch if (r.source, r.record_id) not in bad]
-                if good:
-                    service.ingest(good)
-            done += len(batch)
-            rate = done / max(time.perf_counter() - started, 1e-9)
-            progress.update(task, completed=done + len(problems), rate=rate)
-        progress.update(task, completed=total)
-    return done, problems
-
-
-def _batches(records: Iterator[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:
-    batch: list[SourceRecord] = []
-    for record in records:
-        batch.append(record)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 @app.command()
@@ -222,14 +141,15 @@ def ingest(
     batch_size: Annotated[int, typer.Option(min=1, help="Records per transaction.")] = 1000,
 ) -> None:
     """Load records from a JSONL file. Idempotent: an interrupted load can be run again."""
+    from app.ingest.files import ingest_file
+
     settings = get_settings()
-    driver, service = _service(settings)
-    try:
+    with _opened(settings) as opened:
         started = time.perf_counter()
-        count, errors = ingest_file(service, file, min(batch_size, settings.max_batch_size))
+        count, errors = ingest_file(
+            opened.services.ingestion, file, min(batch_size, settings.max_batch_size), console
+        )
         elapsed = time.perf_counter() - started
-    finally:
-        driver.close()
     console.print(
         f"ingested {count} records in {elapsed:.1f}s ({count / max(elapsed, 1e-9):.0f}/s)"
     )
@@ -244,13 +164,8 @@ def recluster(
     dry_run: Annotated[bool, typer.Option(help="Report differences, change nothing.")] = False,
 ) -> None:
     """Re-cluster the whole graph from scratch and repair any customer that differs."""
-    settings = get_settings()
-    driver, service = _service(settings)
-    try:
-        with console.status("re-clustering…") as status:
-            report = service.recluster(dry_run=dry_run, progress=status.update)
-    finally:
-        driver.close()
+    with _opened(get_settings()) as opened, console.status("re-clustering…") as status:
+        report = opened.services.reclustering.recluster(dry_run=dry_run, progress=status.update)
     console.print_json(json.dumps(report.__dict__))
 
 
@@ -289,9 +204,8 @@ def model_fit(
     ] = True,
 ) -> None:
     """Estimate m/u probabilities from the records in the graph (EM) and make them active."""
-    settings = get_settings()
-    driver, service = _service(settings)
-    try:
+    with _opened(get_settings()) as opened:
+        models = opened.services.models
         truth: dict[str, str] | None = None
         if labels is not None:
             try:
@@ -307,14 +221,12 @@ def model_fit(
 
         with console.status("fitting the match model…"):
             try:
-                model, pairs = service.fit_model(labels=same if truth is not None else None)
+                model, pairs = models.fit(labels=same if truth is not None else None)
             except IdgraphError as exc:
                 raise _fail(exc.message) from None
         _print_model(model, pairs)
         if rematch_after:
-            _rematch(service)
-    finally:
-        driver.close()
+            _rematch(models)
 
 
 @model_app.command("show")
@@ -324,16 +236,12 @@ def model_show(
     ] = False,
 ) -> None:
     """Print the active match model (stored, or the built-in default)."""
-    settings = get_settings()
-    driver, service = _service(settings)
-    try:
-        model = service.match_model_now()
-        if as_json:
-            console.print_json(model.to_json())
-        else:
-            _print_model(model)
-    finally:
-        driver.close()
+    with _opened(get_settings()) as opened:
+        model = opened.services.models.current()
+    if as_json:
+        console.print_json(model.to_json())
+    else:
+        _print_model(model)
 
 
 @model_app.command("load")
@@ -352,19 +260,16 @@ def model_load(
         model = manual_model(MatchModel.from_json(file.read_text(encoding="utf-8")))
     except IdgraphError as exc:
         raise _fail(f"{file}: {exc.message}; start from `idgraph model show --json`") from None
-    settings = get_settings()
-    driver, service = _service(settings)
-    try:
-        service.set_model(model)
+    with _opened(get_settings()) as opened:
+        models = opened.services.models
+        models.set(model)
         _print_model(model)
         if rematch_after:
-            _rematch(service)
-    finally:
-        driver.close()
+            _rematch(models)
 
 
-def _rematch(service: IdentityService) -> None:
-    total = service.store.in_read_transaction(lambda unit: unit.count_records())
+def _rematch(models: ModelLifecycle) -> None:
+    total = models.records_to_rematch()
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -373,19 +278,15 @@ def _rematch(service: IdentityService) -> None:
     )
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("re-match records", total=total)
-        done, changes = service.rematch(progress=lambda n: progress.update(task, completed=n))
+        done, changes = models.rematch(progress=lambda n: progress.update(task, completed=n))
     console.print(f"re-matched {done} records; {len(changes)} customer change(s)")
 
 
 @app.command()
 def rematch() -> None:
     """Re-score all similarity evidence with the active match model (after changing it)."""
-    settings = get_settings()
-    driver, service = _service(settings)
-    try:
-        _rematch(service)
-    finally:
-        driver.close()
+    with _opened(get_settings()) as opened:
+        _rematch(opened.services.models)
 
 
 @app.command()
@@ -414,7 +315,10 @@ def demo(
     """Start Neo4j, apply the schema, load sample data, then serve the API."""
     from app.demo import run_demo
 
-    run_demo(console, get_settings(), people=people, serve_api=serve_api)
+    try:
+        run_demo(console, get_settings(), people=people, serve_api=serve_api)
+    except IdgraphError as exc:
+        raise _fail(exc.message) from None
 
 
 def main() -> None:

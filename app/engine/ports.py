@@ -1,15 +1,20 @@
-"""What the engine needs from storage, as a Protocol (the store implements it on Neo4j).
+"""What the engine and the feature services need from storage, as Protocols (the store
+implements them on Neo4j, :mod:`app.store`).
 
-Every method runs inside one write transaction (a "unit of work"), so a batch's evidence,
+:class:`ResolutionUnit` is one transaction (a "unit of work"): a batch's evidence,
 re-evaluation and history commit together or not at all, and a retried transaction
-starts again from a clean slate.
+starts again from a clean slate. The store-level Protocols below it run their own
+transactions, one per area: the transactions themselves, lookups, customer reads, the
+override store, and the whole-graph scan of ``recluster``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class ResolutionUnit(Protocol):
@@ -179,6 +184,8 @@ class ResolutionUnit(Protocol):
         """Record keys after ``after`` in key order, at most ``limit``."""
         ...
 
+    def count_records(self) -> int: ...
+
     def policy_attributes(
         self, keys: Sequence[str], fields: Sequence[str]
     ) -> list[tuple[str, str, str, str]]:
@@ -193,3 +200,52 @@ class AttributeReader(Protocol):
     def policy_attributes(
         self, keys: Sequence[str], fields: Sequence[str]
     ) -> list[tuple[str, str, str, str]]: ...
+
+
+# ---------------------------------------------------------------------- store level
+class Transactions(Protocol):
+    """Runs a unit of work in one managed transaction (retried on transient errors)."""
+
+    def in_write_transaction(self, work: Callable[[ResolutionUnit], T]) -> T: ...
+
+    def in_read_transaction(self, work: Callable[[ResolutionUnit], T]) -> T: ...
+
+
+class LookupStore(Protocol):
+    """The lookup hot path: one index seek per call."""
+
+    def lookup(self, key: str) -> dict[str, Any] | None: ...
+
+    async def lookup_async(self, key: str) -> dict[str, Any] | None: ...
+
+
+class CustomerStore(Protocol):
+    """Profiles, history, time travel and lineage of customers."""
+
+    def profile(self, customer_id: str) -> dict[str, Any] | None: ...
+
+    def resolve_customer(self, customer_id: str) -> dict[str, Any] | None: ...
+
+    def history(self, customer_id: str, offset: int, limit: int) -> list[dict[str, Any]]: ...
+
+    def as_of(self, customer_id: str, at: str) -> dict[str, Any] | None: ...
+
+    def lineage(
+        self, customer_id: str, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]: ...
+
+
+class OverrideStore(Transactions, Protocol):
+    """Overrides are written in resolution transactions and read one at a time."""
+
+    def get_override(self, override_id: str) -> dict[str, Any] | None: ...
+
+
+class GraphScan(Transactions, Protocol):
+    """The whole graph, page by page (``idgraph recluster``)."""
+
+    def iter_identifiers(self) -> Iterator[dict[str, Any]]: ...
+
+    def links_between(self, after: str, upto: str) -> list[dict[str, Any]]: ...
+
+    def all_overrides(self) -> list[dict[str, Any]]: ...

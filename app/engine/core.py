@@ -1,0 +1,115 @@
+"""The engine as configured: normaliser, resolver and active match model, shared by features.
+
+Every feature service (ingest, erasure, overrides, the model's lifecycle, reads) works with
+one :class:`Engine` built from the ``IDGRAPH_*`` settings, so all of them normalise,
+cluster and score alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from app.core.config import Settings
+from app.core.errors import InvalidIdentifierError, InvalidInputError
+from app.engine.clustering import AttributePolicy, KindPolicy
+from app.engine.matching import MatchModel, default_model
+from app.engine.normalize import Normaliser
+from app.engine.resolver import ResolutionConfig, Resolver
+from app.engine.scoring import ScoringConfig
+from app.engine.similarity import MatchingConfig
+from graph_models.identifiers import identifier_key
+
+
+class ActiveModelReader(Protocol):
+    """The one read :meth:`Engine.match_model` needs (a write or a read transaction)."""
+
+    def active_model(self, known: str | None = None) -> dict[str, Any] | None: ...
+
+
+def resolution_config(settings: Settings) -> ResolutionConfig:
+    """The engine's configuration from the ``IDGRAPH_*`` settings."""
+    defaults = ResolutionConfig()
+    scoring = defaults.scoring
+    if settings.kind_strength:
+        scoring = ScoringConfig(kind_strength={**scoring.kind_strength, **settings.kind_strength})
+    return ResolutionConfig(
+        scoring=scoring,
+        policies=tuple(KindPolicy(**policy) for policy in settings.kind_policies),
+        threshold=settings.join_threshold,
+        shared_limits=settings.shared_limits or defaults.shared_limits,
+        matching=MatchingConfig(
+            enabled=settings.matching_enabled,
+            max_block=settings.match_max_block,
+            min_probability=settings.match_min_probability,
+        ),
+        attribute_policies=tuple(
+            AttributePolicy(**policy) for policy in settings.attribute_policies
+        )
+        + tuple(AttributePolicy.once(source) for source in settings.one_record_per_person_sources),
+    )
+
+
+class Engine:
+    """Normalisation, resolution and scoring as the settings configure them.
+
+    Args:
+        settings: normalisation region, extra kinds, threshold, policies, matching.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.normaliser = Normaliser(
+            settings.default_region,
+            settings.extra_kinds,
+            settings.global_account_sources,
+            record_identifiers=settings.matching_enabled,
+        )
+        self.resolver = Resolver(resolution_config(settings))
+        self._model: MatchModel = default_model()
+
+    @property
+    def config(self) -> ResolutionConfig:
+        return self.resolver.config
+
+    def match_model(self, unit: ActiveModelReader) -> MatchModel | None:
+        """The model similarity evidence is scored with: the one stored in the graph
+        (``idgraph model fit``), else the built-in default; None when matching is off.
+        Read in every write transaction so all API replicas score alike."""
+        if not self.settings.matching_enabled:
+            return None
+        stored = unit.active_model(self._model.version)
+        if stored is None:
+            if self._model.method != "default":
+                self._model = default_model()
+            return self._model
+        if stored["version"] != self._model.version:
+            # only a new version carries its params (term frequencies make them large)
+            self._model = MatchModel.from_json(stored["params"])
+        return self._model
+
+    def identifier_key(self, kind: str, value: str, source: str | None = None) -> str:
+        """The key of an identifier, normalised as at ingestion."""
+        ident = self.normaliser.identifier(kind, value, source)
+        return identifier_key(ident.kind, ident.value)
+
+    def parse_ref(self, ref: str, field: str, where: str = "body") -> str:
+        """``kind:value`` -> the normalised identifier key; errors name ``[where, field]``."""
+        kind, sep, value = ref.partition(":")
+        loc = [where, field]
+        if not sep or not kind or not value:
+            raise InvalidInputError(
+                f"{field} must look like kind:value",
+                [
+                    {
+                        "loc": loc,
+                        "msg": "expected kind:value, e.g. email:jane@example.com",
+                        "type": "value_error",
+                    }
+                ],
+            )
+        try:
+            return self.identifier_key(kind, value)
+        except InvalidIdentifierError as exc:
+            raise InvalidInputError(
+                exc.message, [{"loc": loc, "msg": exc.message, "type": "invalid_identifier"}]
+            ) from None
