@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from app.core.config import Settings
-from app.core.errors import InvalidIdentifierError, InvalidInputError
+from app.core.errors import FieldError, InvalidIdentifierError, InvalidInputError
 from app.engine.clustering import AttributePolicy, KindPolicy
 from app.engine.matching import MatchModel, default_model
 from app.engine.normalize import Normaliser
@@ -92,24 +92,18 @@ class Engine:
         ident = self.normaliser.identifier(kind, value, source)
         return identifier_key(ident.kind, ident.value)
 
-    def parse_ref(self, ref: str, field: str, where: str = "body") -> str:
-        """``kind:value`` -> the normalised identifier key; errors name ``[where, field]``."""
+    def parse_ref(self, ref: str, *field: str) -> str:
+        """``kind:value`` -> the normalised identifier key; errors name ``field`` (the path
+        to the reference in the input: ``"a"``, or ``"override", "a"``)."""
         kind, sep, value = ref.partition(":")
-        loc = [where, field]
         if not sep or not kind or not value:
             raise InvalidInputError(
-                f"{field} must look like kind:value",
-                [
-                    {
-                        "loc": loc,
-                        "msg": "expected kind:value, e.g. email:jane@example.com",
-                        "type": "value_error",
-                    }
-                ],
+                f"{field[-1]} must look like kind:value",
+                [FieldError(field, "expected kind:value, e.g. email:jane@example.com")],
             )
         try:
             return self.identifier_key(kind, value)
         except InvalidIdentifierError as exc:
             raise InvalidInputError(
-                exc.message, [{"loc": loc, "msg": exc.message, "type": "invalid_identifier"}]
+                exc.message, [FieldError(field, exc.message, "invalid_identifier")]
             ) from None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 from rich.console import Console
@@ -68,13 +67,12 @@ def ingest_file(
             except InvalidInputError as exc:
                 bad = set()
                 for err in exc.errors:
-                    record: dict[str, Any] = err.get("record") or {}  # type: ignore[assignment]
-                    bad.add((record.get("source"), record.get("record_id")))
-                    loc: list[Any] = err.get("loc", [])  # type: ignore[assignment]
-                    where = ".".join(str(p) for p in loc[3:])
+                    if err.record is None:  # not about one record: the whole batch is refused
+                        raise
+                    bad.add((err.record.source, err.record.record_id))
+                    where = ".".join(str(p) for p in err.field)
                     problems.append(
-                        f"record {record.get('source')}|{record.get('record_id')}: "
-                        f"{where}: {err.get('msg')}"
+                        f"record {err.record.source}|{err.record.record_id}: {where}: {err.msg}"
                     )
                 good = [r for r in batch if (r.source, r.record_id) not in bad]
                 if good:

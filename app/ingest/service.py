@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from app.core.errors import InvalidInputError
+from app.core.errors import FieldError, InvalidInputError, RecordRef
 from app.engine.core import Engine
 from app.engine.ports import ResolutionUnit, Transactions
 from app.privacy.suppression import Suppression
@@ -34,30 +35,22 @@ class IngestService:
             raise InvalidInputError(
                 "batch too large",
                 [
-                    {
-                        "loc": ["body", "records"],
-                        "msg": f"at most {max_batch_size} records per batch "
-                        f"(got {len(records)}); split the batch or raise "
-                        "IDGRAPH_MAX_BATCH_SIZE",
-                        "type": "too_long",
-                    }
+                    FieldError(
+                        ("records",),
+                        f"at most {max_batch_size} records per batch (got {len(records)}); "
+                        "split the batch or raise IDGRAPH_MAX_BATCH_SIZE",
+                        "too_long",
+                    )
                 ],
             )
-        errors: list[dict[str, object]] = []
+        errors: list[FieldError] = []
         normalised = []
         for index, record in enumerate(records):
             try:
                 normalised.append(self.engine.normaliser.record(record))
             except InvalidInputError as exc:
-                for error in exc.errors:
-                    loc = error.get("loc", [])
-                    errors.append(
-                        {
-                            **error,
-                            "loc": ["body", "records", index, *loc],  # type: ignore[misc]
-                            "record": {"source": record.source, "record_id": record.record_id},
-                        }
-                    )
+                ref = RecordRef(index, record.source, record.record_id)
+                errors += [dataclasses.replace(e, record=ref) for e in exc.errors]
         if errors:
             raise InvalidInputError(f"{len(errors)} invalid field(s) in the batch", errors)
         return normalised

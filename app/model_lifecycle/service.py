@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from app.core.errors import InvalidInputError
+from app.core.errors import FieldError, InvalidInputError
 from app.engine.core import Engine
 from app.engine.matching import (
     MatchModel,
@@ -87,13 +87,7 @@ class ModelLifecycle:
             raise InvalidInputError(
                 "no candidate record pairs to fit a match model on: ingest records with attributes "
                 "first (names, birth dates, postcodes, addresses)",
-                [
-                    {
-                        "loc": ["records"],
-                        "msg": "ingest records with attributes first",
-                        "type": "missing",
-                    }
-                ],
+                [FieldError(("records",), "ingest records with attributes first", "missing")],
             )
         if labels is not None:
             model = fit_labelled(gammas, [labels(a.key, b.key) for a, b in pairs])

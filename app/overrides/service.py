@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from app.core.errors import ConflictError, InvalidInputError, NotFoundError
+from app.core.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from app.engine.core import Engine
 from app.engine.ports import OverrideStore, ResolutionUnit
 from app.engine.resolver import new_event_id, override_rule_name
@@ -31,7 +31,7 @@ class OverrideService:
         if a == b:
             raise InvalidInputError(
                 "a and b are the same identifier",
-                [{"loc": ["b"], "msg": "must differ from a", "type": "value_error"}],
+                [FieldError(("b",), "must differ from a")],
             )
         override_id = f"O-{uuid.uuid4().hex[:16]}"
         now = datetime.now(UTC)

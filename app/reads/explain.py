@@ -22,6 +22,5 @@ class ExplainService:
     def explain(self, a: str, b: str) -> Explanation:
         """Why ``a`` and ``b`` (``kind:value``, normalised as lookups) are or are not one
         customer, from the stored evidence."""
-        key_a = self.engine.parse_ref(a, "a", "query")
-        key_b = self.engine.parse_ref(b, "b", "query")
+        key_a, key_b = self.engine.parse_ref(a, "a"), self.engine.parse_ref(b, "b")
         return Explainer(self.store, self.engine.config).explain(key_a, key_b)

@@ -66,9 +66,7 @@ class WebhookService:
     def create(self, request: WebhookRequest) -> WebhookCreated:
         """Store a subscription; its secret is in the answer and never shown again."""
         start = (
-            self.feed.head()
-            if request.after is None
-            else cursor.decode(request.after, ("body", "after"))
+            self.feed.head() if request.after is None else cursor.decode(request.after, ("after",))
         )
         webhook_id = f"W-{secrets.token_hex(8)}"
         secret = request.secret or f"whsec-{secrets.token_urlsafe(32)}"

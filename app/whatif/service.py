@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 from collections import defaultdict
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from app.core.errors import ConflictError, InvalidInputError, NotFoundError
+from app.core.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from app.engine.core import Engine
 from app.engine.matching import blocking_keys, profile_of
 from app.engine.ports import ResolutionUnit
@@ -68,29 +69,17 @@ class WhatIf:
         if len(given) != 1:
             raise InvalidInputError(
                 "give exactly one proposed change",
-                [
-                    {
-                        "loc": ["body"],
-                        "msg": f"exactly one of {', '.join(PROPOSALS)} (got {len(given)})",
-                        "type": "value_error",
-                    }
-                ],
+                [FieldError((), f"exactly one of {', '.join(PROPOSALS)} (got {len(given)})")],
             )
         now = datetime.now(UTC)
         if request.override is not None:
             proposal = request.override
-            a = self.engine.parse_ref(proposal.a, "a", "override")
-            b = self.engine.parse_ref(proposal.b, "b", "override")
+            a = self.engine.parse_ref(proposal.a, "override", "a")
+            b = self.engine.parse_ref(proposal.b, "override", "b")
             if a == b:
                 raise InvalidInputError(
                     "a and b are the same identifier",
-                    [
-                        {
-                            "loc": ["body", "override", "b"],
-                            "msg": "must differ from a",
-                            "type": "value_error",
-                        }
-                    ],
+                    [FieldError(("override", "b"), "must differ from a")],
                 )
             decision = proposal.decision.value
             return self._run(lambda reads: self._override(reads, a, b, decision), now)
@@ -110,7 +99,7 @@ class WhatIf:
         except InvalidInputError as exc:
             raise InvalidInputError(
                 exc.message,
-                [{**e, "loc": ["body", "add_record", *e.get("loc", [])]} for e in exc.errors],  # type: ignore[misc]
+                [dataclasses.replace(e, field=("add_record", *e.field)) for e in exc.errors],
             ) from None
 
     # ------------------------------------------------------------------ the outcome
