@@ -7,23 +7,16 @@ cluster and score alike.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
 from app.core.config import Settings
 from app.core.errors import FieldError, InvalidIdentifierError, InvalidInputError
 from app.engine.clustering import AttributePolicy, KindPolicy
 from app.engine.matching import MatchModel, default_model
 from app.engine.normalize import Normaliser
+from app.engine.ports import ModelUnit
 from app.engine.resolver import ResolutionConfig, Resolver
 from app.engine.scoring import ScoringConfig
 from app.engine.similarity import MatchingConfig
 from graph_models.identifiers import identifier_key
-
-
-class ActiveModelReader(Protocol):
-    """The one read :meth:`Engine.match_model` needs (a write or a read transaction)."""
-
-    def active_model(self, known: str | None = None) -> dict[str, Any] | None: ...
 
 
 def resolution_config(settings: Settings) -> ResolutionConfig:
@@ -71,7 +64,7 @@ class Engine:
     def config(self) -> ResolutionConfig:
         return self.resolver.config
 
-    def match_model(self, unit: ActiveModelReader) -> MatchModel | None:
+    def match_model(self, unit: ModelUnit) -> MatchModel | None:
         """The model similarity evidence is scored with: the one stored in the graph
         (``idgraph model fit``), else the built-in default; None when matching is off.
         Read in every write transaction so all API replicas score alike."""
@@ -82,9 +75,10 @@ class Engine:
             if self._model.method != "default":
                 self._model = default_model()
             return self._model
-        if stored["version"] != self._model.version:
+        params = stored["params"]
+        if stored["version"] != self._model.version and params is not None:
             # only a new version carries its params (term frequencies make them large)
-            self._model = MatchModel.from_json(stored["params"])
+            self._model = MatchModel.from_json(params)
         return self._model
 
     def identifier_key(self, kind: str, value: str, source: str | None = None) -> str:

@@ -283,9 +283,9 @@ class ReclusterService:
         for start in range(0, len(ordered), 20_000):
             after = ordered[start - 1] if start else ""
             upto = ordered[min(start + 20_000, len(ordered)) - 1]
-            for row in self.store.links_between(after, upto):
-                target = similar if row["type"] == "SIMILAR" else links
-                target[(row["a"], row["b"])] = row["p"]
+            for link in self.store.links_between(after, upto):
+                target = similar if link["type"] == "SIMILAR" else links
+                target[(link["a"], link["b"])] = link["p"]
         say(f"read {len(links)} links and {len(similar)} similarity links")
         policies = resolver.config.attribute_policies
         fields = sorted({name for policy in policies for name in policy.fields})

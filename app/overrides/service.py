@@ -8,7 +8,7 @@ from typing import Any
 
 from app.core.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from app.engine.core import Engine
-from app.engine.ports import OverrideStore, ResolutionUnit
+from app.engine.ports import CustomerOf, OverrideStore, ResolutionUnit
 from app.engine.resolver import new_event_id, override_rule_name
 from graph_models.customers import Change, ChangeType, Override, OverrideRequest
 
@@ -78,13 +78,13 @@ class OverrideService:
         row = self.store.get_override(override_id)
         if row is None:
             raise NotFoundError(f"no override {override_id}")
-        return Override(**row)
+        return Override.model_validate(row)
 
     def _apply(
         self,
         unit: ResolutionUnit,
         row: dict[str, Any],
-        before: dict[str, tuple[str | None, float | None]],
+        before: dict[str, CustomerOf],
         now: datetime,
         kind: ChangeType,
     ) -> Override:

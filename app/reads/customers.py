@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from app.core.errors import NotFoundError
-from app.engine.ports import CustomerStore
+from app.engine.ports import CurrentCustomer, CustomerStore
 from app.reads.survivorship import golden_attributes
 from graph_models.customers import (
     CustomerHistory,
@@ -75,7 +74,7 @@ class CustomerReads:
             updated_at=customer.get("updated_at"),
         )
 
-    def _current(self, customer_id: str) -> dict[str, Any]:
+    def _current(self, customer_id: str) -> CurrentCustomer:
         row = self.store.resolve_customer(customer_id)
         if row is None:
             raise NotFoundError(f"no customer {customer_id}")

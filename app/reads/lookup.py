@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from app.core.errors import NotFoundError
 from app.engine.core import Engine
-from app.engine.ports import LookupStore
+from app.engine.ports import LookupRow, LookupStore
 from graph_models.customers import IdentifierView, LookupResult
 
 
@@ -33,7 +31,7 @@ class LookupService:
         return self._result(key, await self.store.lookup_async(key))
 
     @staticmethod
-    def _result(key: str, row: dict[str, Any] | None) -> LookupResult:
+    def _result(key: str, row: LookupRow | None) -> LookupResult:
         if row is None:
             raise NotFoundError(f"no identifier {key} in the graph")
         return LookupResult(

@@ -14,7 +14,7 @@ from typing import Any, TypeVar, cast
 from app.core.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from app.engine.core import Engine
 from app.engine.matching import blocking_keys, profile_of
-from app.engine.ports import ResolutionUnit
+from app.engine.ports import ObservingRecord, ResolutionUnit
 from app.engine.resolver import Assignment, _Scope, assign_ids
 from app.engine.scoring import link_probability, record_links
 from app.engine.similarity import best_pairs, profile_of_record, record_anchor, split_pair_key
@@ -358,7 +358,7 @@ class WhatIf:
         return plan
 
     def _forget_look_alikes(
-        self, reads: WhatIfReads, records: list[dict[str, Any]], key: str, plan: Plan
+        self, reads: WhatIfReads, records: list[ObservingRecord], key: str, plan: Plan
     ) -> None:
         """The scrubbed records keep no attributes: every look-alike pair of theirs goes,
         and blocks they leave may fall back under the block limit."""
