@@ -17,6 +17,7 @@ from app.core.errors import IdgraphError
 from app.provision.neo4j_server import LocalNeo4j
 
 if TYPE_CHECKING:
+    from app.backup.local import BackupResult, LocalBackup
     from app.bootstrap import Opened
     from app.model_lifecycle.service import ModelLifecycle
 
@@ -287,6 +288,57 @@ def rematch() -> None:
     """Re-score all similarity evidence with the active match model (after changing it)."""
     with _opened(get_settings()) as opened:
         _rematch(opened.services.models)
+
+
+def _local_backup(settings: Settings) -> LocalBackup:
+    from app.backup.local import LocalBackup
+
+    if settings.external_neo4j:
+        raise _fail(
+            f"NEO4J_URI is set ({settings.neo4j_uri}): back up an external Neo4j with its own "
+            'tools (README, "Backup and restore"); idgraph backs up only its local server.'
+        )
+    return LocalBackup(LocalNeo4j(settings), settings.neo4j_database, say=console.print)
+
+
+def _print_backup(done: str, result: BackupResult) -> None:
+    again = "; Neo4j is running again" if result.restarted else ""
+    console.print(f"{done} {result.file} ({result.size / 1e6:.1f} MB){again}")
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="The dump file to write.")],
+) -> None:
+    """Dump the local Neo4j's database to FILE (neo4j-admin; the server stops meanwhile)."""
+    try:
+        result = _local_backup(get_settings()).backup(file)
+    except IdgraphError as exc:
+        raise _fail(exc.message) from None
+    _print_backup(f"backed up database {result.database} to", result)
+
+
+@app.command()
+def restore(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="A dump from `idgraph backup`.")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Replace the local Neo4j's database with the dump in FILE (the server stops meanwhile)."""
+    settings = get_settings()
+    local = _local_backup(settings)
+    if not yes:
+        typer.confirm(
+            f"This replaces the whole graph in database {settings.neo4j_database} of the local "
+            f"Neo4j ({settings.state_dir}) with {file}. Continue?",
+            abort=True,
+        )
+    try:
+        result = local.restore(file)
+    except IdgraphError as exc:
+        raise _fail(exc.message) from None
+    _print_backup(f"restored database {result.database} from", result)
 
 
 @app.command()

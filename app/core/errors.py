@@ -88,3 +88,7 @@ class StoreUnavailableError(IdgraphError):
 
 class ProvisioningError(IdgraphError):
     """The local Neo4j could not be installed, started or stopped; the message says what to do."""
+
+
+class BackupError(IdgraphError):
+    """A backup or restore could not be made; the message says why and what to do."""
