@@ -12,13 +12,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.core.config import Settings, get_settings
-
-if TYPE_CHECKING:
-    from neo4j import Driver
-
-    from app.engine.service import IdentityService
 from app.core.errors import IdgraphError
 from app.provision.neo4j_server import LocalNeo4j
+
+if TYPE_CHECKING:
+    from app.backup.local import BackupResult, LocalBackup
+    from app.bootstrap import Opened
+    from app.model_lifecycle.service import ModelLifecycle
 
 app = typer.Typer(help="idgraph: customer identity resolution on Neo4j.", no_args_is_help=True)
 neo4j_app = typer.Typer(help="The local Neo4j server (not used when NEO4J_URI is set).")
@@ -125,23 +125,14 @@ def _prepare_metrics_dir() -> None:
         atexit.register(shutil.rmtree, created, ignore_errors=True)
 
 
-def _service(settings: Settings) -> tuple[Driver, IdentityService]:
-    from app.engine.service import IdentityService
-    from app.store.driver import apply_schema, create_driver
-    from app.store.graph_store import GraphStore
+def _opened(settings: Settings) -> Opened:
+    """The driver, store and services for one command (``with``: the driver closes)."""
+    from app.bootstrap import Opened
 
     try:
-        driver = create_driver(settings)
-        driver.verify_connectivity()
+        return Opened.connect(settings)
     except IdgraphError as exc:
         raise _fail(exc.message) from None
-    except Exception as exc:
-        raise _fail(
-            f"cannot reach Neo4j at {settings.bolt_uri} ({exc}); start it with "
-            "`idgraph neo4j start` or set NEO4J_URI / NEO4J_USER / NEO4J_PASSWORD."
-        ) from None
-    apply_schema(driver, settings.neo4j_database)
-    return driver, IdentityService(GraphStore(driver, settings.neo4j_database), settings)
 
 
 MappingOption = Annotated[
@@ -180,11 +171,11 @@ def _load(files: list[Path], mapping: Path | None, batch_size: int, errors: Path
     except IdgraphError as exc:
         console.print(f"[bold red]error:[/] {escape(exc.message)}", soft_wrap=True)
         raise typer.Exit(code=2) from None
-    settings = get_settings()
-    driver, service = _service(settings)
-    try:
+    with _opened(get_settings()) as opened:
         try:
-            summary = load_files(console, service, files, record_mapping, batch_size, errors)
+            summary = load_files(
+                console, opened.services.ingestion, files, record_mapping, batch_size, errors
+            )
         except (MappingError, UnreadableFileError) as exc:  # found before the first batch
             message = f"[bold red]error:[/] {escape(exc.message)}; nothing was loaded"
             console.print(message, soft_wrap=True)
@@ -196,8 +187,6 @@ def _load(files: list[Path], mapping: Path | None, batch_size: int, errors: Path
                 f"the load stopped ({cause}); every batch before it is stored: run the "
                 "same command again (stored records are not counted twice)"
             ) from None
-    finally:
-        driver.close()
     print_summary(console, summary, errors)
     if not summary.ok:
         raise typer.Exit(code=1)
@@ -248,13 +237,8 @@ def recluster(
     dry_run: Annotated[bool, typer.Option(help="Report differences, change nothing.")] = False,
 ) -> None:
     """Re-cluster the whole graph from scratch and repair any customer that differs."""
-    settings = get_settings()
-    driver, service = _service(settings)
-    try:
-        with console.status("re-clustering…") as status:
-            report = service.recluster(dry_run=dry_run, progress=status.update)
-    finally:
-        driver.close()
+    with _opened(get_settings()) as opened, console.status("re-clustering…") as status:
+        report = opened.services.reclustering.recluster(dry_run=dry_run, progress=status.update)
     console.print_json(json.dumps(report.__dict__))
 
 
@@ -293,9 +277,8 @@ def model_fit(
     ] = True,
 ) -> None:
     """Estimate m/u probabilities from the records in the graph (EM) and make them active."""
-    settings = get_settings()
-    driver, service = _service(settings)
-    try:
+    with _opened(get_settings()) as opened:
+        models = opened.services.models
         truth: dict[str, str] | None = None
         if labels is not None:
             try:
@@ -311,14 +294,12 @@ def model_fit(
 
         with console.status("fitting the match model…"):
             try:
-                model, pairs = service.fit_model(labels=same if truth is not None else None)
+                model, pairs = models.fit(labels=same if truth is not None else None)
             except IdgraphError as exc:
                 raise _fail(exc.message) from None
         _print_model(model, pairs)
         if rematch_after:
-            _rematch(service)
-    finally:
-        driver.close()
+            _rematch(models)
 
 
 @model_app.command("show")
@@ -328,16 +309,12 @@ def model_show(
     ] = False,
 ) -> None:
     """Print the active match model (stored, or the built-in default)."""
-    settings = get_settings()
-    driver, service = _service(settings)
-    try:
-        model = service.match_model_now()
-        if as_json:
-            console.print_json(model.to_json())
-        else:
-            _print_model(model)
-    finally:
-        driver.close()
+    with _opened(get_settings()) as opened:
+        model = opened.services.models.current()
+    if as_json:
+        console.print_json(model.to_json())
+    else:
+        _print_model(model)
 
 
 @model_app.command("load")
@@ -356,19 +333,16 @@ def model_load(
         model = manual_model(MatchModel.from_json(file.read_text(encoding="utf-8")))
     except IdgraphError as exc:
         raise _fail(f"{file}: {exc.message}; start from `idgraph model show --json`") from None
-    settings = get_settings()
-    driver, service = _service(settings)
-    try:
-        service.set_model(model)
+    with _opened(get_settings()) as opened:
+        models = opened.services.models
+        models.set(model)
         _print_model(model)
         if rematch_after:
-            _rematch(service)
-    finally:
-        driver.close()
+            _rematch(models)
 
 
-def _rematch(service: IdentityService) -> None:
-    total = service.store.in_read_transaction(lambda unit: unit.count_records())
+def _rematch(models: ModelLifecycle) -> None:
+    total = models.records_to_rematch()
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -377,19 +351,66 @@ def _rematch(service: IdentityService) -> None:
     )
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("re-match records", total=total)
-        done, changes = service.rematch(progress=lambda n: progress.update(task, completed=n))
+        done, changes = models.rematch(progress=lambda n: progress.update(task, completed=n))
     console.print(f"re-matched {done} records; {len(changes)} customer change(s)")
 
 
 @app.command()
 def rematch() -> None:
     """Re-score all similarity evidence with the active match model (after changing it)."""
-    settings = get_settings()
-    driver, service = _service(settings)
+    with _opened(get_settings()) as opened:
+        _rematch(opened.services.models)
+
+
+def _local_backup(settings: Settings) -> LocalBackup:
+    from app.backup.local import LocalBackup
+
+    if settings.external_neo4j:
+        raise _fail(
+            f"NEO4J_URI is set ({settings.neo4j_uri}): back up an external Neo4j with its own "
+            'tools (README, "Backup and restore"); idgraph backs up only its local server.'
+        )
+    return LocalBackup(LocalNeo4j(settings), settings.neo4j_database, say=console.print)
+
+
+def _print_backup(done: str, result: BackupResult) -> None:
+    again = "; Neo4j is running again" if result.restarted else ""
+    console.print(f"{done} {result.file} ({result.size / 1e6:.1f} MB){again}")
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="The dump file to write.")],
+) -> None:
+    """Dump the local Neo4j's database to FILE (neo4j-admin; the server stops meanwhile)."""
     try:
-        _rematch(service)
-    finally:
-        driver.close()
+        result = _local_backup(get_settings()).backup(file)
+    except IdgraphError as exc:
+        raise _fail(exc.message) from None
+    _print_backup(f"backed up database {result.database} to", result)
+
+
+@app.command()
+def restore(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="A dump from `idgraph backup`.")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Replace the local Neo4j's database with the dump in FILE (the server stops meanwhile)."""
+    settings = get_settings()
+    local = _local_backup(settings)
+    if not yes:
+        typer.confirm(
+            f"This replaces the whole graph in database {settings.neo4j_database} of the local "
+            f"Neo4j ({settings.state_dir}) with {file}. Continue?",
+            abort=True,
+        )
+    try:
+        result = local.restore(file)
+    except IdgraphError as exc:
+        raise _fail(exc.message) from None
+    _print_backup(f"restored database {result.database} from", result)
 
 
 @app.command()
@@ -418,7 +439,10 @@ def demo(
     """Start Neo4j, apply the schema, load sample data, then serve the API."""
     from app.demo import run_demo
 
-    run_demo(console, get_settings(), people=people, serve_api=serve_api)
+    try:
+        run_demo(console, get_settings(), people=people, serve_api=serve_api)
+    except IdgraphError as exc:
+        raise _fail(exc.message) from None
 
 
 def main() -> None:

@@ -37,8 +37,12 @@ def demo_api_key(settings: Settings) -> str:
 
 
 def run_demo(console: Console, settings: Settings, people: int, serve_api: bool) -> None:
-    """Start Neo4j (unless NEO4J_URI is set), load sample data, print how to look, serve."""
-    from app.cli import _fail, _service
+    """Start Neo4j (unless NEO4J_URI is set), load sample data, print how to look, serve.
+
+    Raises:
+        IdgraphError: Neo4j could not be started or reached (the message says why).
+    """
+    from app.bootstrap import Opened
     from app.loading.console import load_files
     from app.sampledata.generator import generate, write_jsonl
 
@@ -50,18 +54,15 @@ def run_demo(console: Console, settings: Settings, people: int, serve_api: bool)
 
     if not settings.external_neo4j:
         server = LocalNeo4j(settings)
-        try:
-            with console.status("Starting Neo4j (the first run downloads it from Maven Central)…"):
-                server.start()
-        except IdgraphError as exc:
-            raise _fail(exc.message) from None
-    driver, service = _service(settings)
-    try:
+        with console.status("Starting Neo4j (the first run downloads it from Maven Central)…"):
+            server.start()
+    with Opened.connect(settings) as opened:
+        services = opened.services
         data = generate(people, seed=7)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "sample.jsonl"
             write_jsonl(data.records, path)
-            summary = load_files(console, service, [path], None, settings.max_batch_size)
+            summary = load_files(console, services.ingestion, [path], None, settings.max_batch_size)
         console.print(
             f"loaded {summary.stored} sample records for {people} people "
             "(idempotent: running the demo again changes nothing)"
@@ -70,11 +71,9 @@ def run_demo(console: Console, settings: Settings, people: int, serve_api: bool)
         for key in sorted(data.truth)[:2] + sorted(data.shared)[:1]:
             kind, value = key.split(":", 1)
             try:
-                examples.append((kind, value, service.lookup(kind, value)))
+                examples.append((kind, value, services.lookups.lookup(kind, value)))
             except IdgraphError:
                 continue
-    finally:
-        driver.close()
 
     _, user, password = connection_settings(settings)
     api = f"http://{settings.host}:{settings.port}"

@@ -84,7 +84,7 @@ class IncrementalFigures:
 def engine_config(settings: Settings) -> ResolutionConfig:
     """The resolution configuration the API builds from the same settings."""
     try:
-        from app.engine.service import resolution_config
+        from app.engine.core import resolution_config
     except ImportError:  # an engine without configurable policies: the defaults
         return ResolutionConfig(threshold=settings.join_threshold)
     return resolution_config(settings)

@@ -53,11 +53,9 @@ def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting
 
 @pytest.fixture(scope="session")
 def driver(neo4j_settings: Settings):  # type: ignore[no-untyped-def]
-    from app.store.driver import apply_schema, create_driver
+    from app.bootstrap import connect
 
-    drv = create_driver(neo4j_settings)
-    drv.verify_connectivity()
-    apply_schema(drv, neo4j_settings.neo4j_database)
+    drv = connect(neo4j_settings)
     yield drv
     drv.close()
 
@@ -72,10 +70,10 @@ def store(driver, neo4j_settings: Settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def service(store, neo4j_settings: Settings):  # type: ignore[no-untyped-def]
-    from app.engine.service import IdentityService
+def services(store, neo4j_settings: Settings):  # type: ignore[no-untyped-def]
+    from app.bootstrap import Services
 
-    return IdentityService(store, neo4j_settings)
+    return Services.over(store, neo4j_settings)
 
 
 API_KEYS = {"admin": "test-admin-key", "writer": "test-writer-key", "reader": "test-reader-key"}

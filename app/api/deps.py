@@ -8,22 +8,32 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.limits import rate_limit
 from app.api.observability import current_request, key_id
+from app.bootstrap import Services
 from app.changes.feed import ChangeFeed
 from app.core.config import Settings
 from app.core.errors import StoreUnavailableError
 from app.core.security import ApiKeys, AuthenticationError, PermissionDeniedError, Role
-from app.engine.service import CustomerReads, IdentityService
+from app.engine.core import Engine
+from app.ingest.service import IngestService
+from app.model_lifecycle.service import ModelLifecycle
+from app.overrides.service import OverrideService
+from app.privacy.erasure import ErasureService
+from app.reads.customers import CustomerReads
+from app.reads.explain import ExplainService
+from app.reads.lookup import LookupService
 from app.store.changes import Neo4jFeedStore
 from app.store.graph_store import GraphStore
 from app.store.webhooks import Neo4jWebhookStore
 from app.webhooks.service import WebhookService
+
+T = TypeVar("T")
 
 
 async def get_settings_dep(request: Request) -> Settings:
@@ -49,23 +59,34 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 
 
-async def get_service(request: Request, store: StoreDep, settings: SettingsDep) -> IdentityService:
+async def get_services(request: Request, store: StoreDep, settings: SettingsDep) -> Services:
     # Stateless and cheap to share: built once per process, not per request.
-    service: IdentityService | None = getattr(request.app.state, "service", None)
-    if service is None:
-        service = IdentityService(store, settings)
-        request.app.state.service = service
-    return service
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is None:
+        services = request.app.state.services = Services.over(store, settings)
+    return services
 
 
-ServiceDep = Annotated[IdentityService, Depends(get_service)]
+ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_reads(store: StoreDep) -> CustomerReads:
-    return CustomerReads(store)
+def _feature(pick: Callable[[Services], T]) -> Any:
+    """A dependency answering one feature service of the process's :class:`Services`."""
+
+    async def get(services: ServicesDep) -> T:
+        return pick(services)
+
+    return Depends(get)
 
 
-ReadsDep = Annotated[CustomerReads, Depends(get_reads)]
+EngineDep = Annotated[Engine, _feature(lambda s: s.engine)]
+IngestDep = Annotated[IngestService, _feature(lambda s: s.ingestion)]
+ErasureDep = Annotated[ErasureService, _feature(lambda s: s.erasure)]
+OverridesDep = Annotated[OverrideService, _feature(lambda s: s.overrides)]
+ModelsDep = Annotated[ModelLifecycle, _feature(lambda s: s.models)]
+LookupsDep = Annotated[LookupService, _feature(lambda s: s.lookups)]
+CustomersDep = Annotated[CustomerReads, _feature(lambda s: s.customers)]
+ExplainDep = Annotated[ExplainService, _feature(lambda s: s.explanations)]
 
 
 async def get_feed(store: StoreDep) -> ChangeFeed:

@@ -10,7 +10,7 @@ import base64
 import binascii
 import re
 
-from app.core.errors import InvalidInputError
+from app.core.errors import FieldError, InvalidInputError
 
 _PREFIX = "v1:"
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,18}")
@@ -26,11 +26,11 @@ def encode(sequence: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode(cursor: str, loc: tuple[str, ...] = ("query", "after")) -> int:
+def decode(cursor: str, field: tuple[str, ...] = ("after",)) -> int:
     """The sequence number behind ``cursor``.
 
     Raises:
-        InvalidInputError: naming ``loc`` (the field) when :func:`encode` did not make it.
+        InvalidInputError: naming ``field`` when :func:`encode` did not make it.
     """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -39,13 +39,13 @@ def decode(cursor: str, loc: tuple[str, ...] = ("query", "after")) -> int:
         raw = ""
     digits = raw.removeprefix(_PREFIX)
     if not raw.startswith(_PREFIX) or not _NUMBER.fullmatch(digits):
-        raise _invalid(loc)
+        raise _invalid(field)
     sequence = int(digits)
     if sequence > MAX_SEQUENCE:
-        raise _invalid(loc)
+        raise _invalid(field)
     return sequence
 
 
-def _invalid(loc: tuple[str, ...]) -> InvalidInputError:
+def _invalid(field: tuple[str, ...]) -> InvalidInputError:
     message = "not a change feed cursor (use `next` or an event's `cursor` as given)"
-    return InvalidInputError(message, [{"loc": list(loc), "msg": message, "type": "value_error"}])
+    return InvalidInputError(message, [FieldError(field, message)])

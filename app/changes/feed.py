@@ -14,20 +14,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from app.changes import cursor
+from app.engine.ports import FeedStore
 from graph_models.changes import ChangePage, FeedEvent
 
 log = logging.getLogger(__name__)
-
-
-class FeedStore(Protocol):
-    """What the feed needs from storage (``app.store.changes.Neo4jFeedStore``)."""
-
-    def events_after(self, after: int, limit: int) -> list[dict[str, Any]]: ...
-
-    def head(self) -> int: ...
 
 
 def _contiguous(rows: Sequence[dict[str, Any]], after: int) -> int:

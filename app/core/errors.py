@@ -1,6 +1,14 @@
-"""The one error hierarchy of idgraph; the API maps each class to an HTTP status."""
+"""The one error hierarchy of idgraph; the API maps each class to an HTTP status.
+
+Input errors name what was wrong in the caller's terms: the field (a path inside the
+input, ``("identifiers", 0, "value")``) and, for a batch, the record. Where the input came
+from (a body, a query, a path) is for the API to say (``app.api.errors``); the CLI prints
+the record and field as they are.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 
 class IdgraphError(Exception):
@@ -13,12 +21,39 @@ class IdgraphError(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class RecordRef:
+    """A record of a batch: its position in the batch and its identity."""
+
+    index: int
+    source: str
+    record_id: str
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One bad field.
+
+    Attributes:
+        field: the path to it inside the input (inside the record, for a batch):
+            ``("identifiers", 1, "value")``, ``("a",)``; empty for the input as a whole.
+        msg: what is wrong with it.
+        type: a short machine-readable kind (``value_error``, ``invalid_identifier``...).
+        record: the batch's record it belongs to, if any.
+    """
+
+    field: tuple[str | int, ...]
+    msg: str
+    type: str = "value_error"
+    record: RecordRef | None = None
+
+
 class InvalidInputError(IdgraphError):
     """Input that cannot be accepted; ``errors`` name each bad field."""
 
     status_code = 422
 
-    def __init__(self, message: str, errors: list[dict[str, object]] | None = None) -> None:
+    def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
         super().__init__(message)
         self.errors = errors or []
 
@@ -27,7 +62,8 @@ class InvalidIdentifierError(InvalidInputError):
     """An identifier value that does not normalise for its kind (``field`` says which)."""
 
     def __init__(self, kind: str, value: str, reason: str, field: str = "value") -> None:
-        super().__init__(f"invalid {kind} identifier {value!r}: {reason}")
+        message = f"invalid {kind} identifier {value!r}: {reason}"
+        super().__init__(message, [FieldError((field,), message, "invalid_identifier")])
         self.kind = kind
         self.value = value
         self.reason = reason
@@ -52,3 +88,7 @@ class StoreUnavailableError(IdgraphError):
 
 class ProvisioningError(IdgraphError):
     """The local Neo4j could not be installed, started or stopped; the message says what to do."""
+
+
+class BackupError(IdgraphError):
+    """A backup or restore could not be made; the message says why and what to do."""

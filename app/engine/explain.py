@@ -23,7 +23,7 @@ from typing import Any, Protocol, TypeVar
 
 import networkx as nx
 
-from app.core.errors import InvalidInputError
+from app.core.errors import FieldError, InvalidInputError
 from app.engine.clustering import Clustering, Link, PolicySplit, cluster
 from app.engine.resolver import ResolutionConfig, _Scope
 from graph_models.customers import (
@@ -82,7 +82,7 @@ class Explainer:
         if a == b:
             raise InvalidInputError(
                 "a and b are the same identifier",
-                [{"loc": ["query", "b"], "msg": "must differ from a", "type": "value_error"}],
+                [FieldError(("b",), "must differ from a")],
             )
         return self.store.in_read_transaction(lambda unit: self._explain(unit, a, b))
 
@@ -186,7 +186,7 @@ class Explainer:
                 raise InvalidInputError(
                     f"the component around {start} has more than {MAX_COMPONENT} identifiers; "
                     "explain a narrower pair",
-                    [{"loc": ["query", "a"], "msg": "component too large", "type": "too_large"}],
+                    [FieldError(("a",), "component too large", "too_large")],
                 )
         scope.read_attributes(unit, self.config.attribute_policies)
         return scope

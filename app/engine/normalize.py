@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from app.core.errors import InvalidIdentifierError, InvalidInputError
+from app.core.errors import FieldError, InvalidIdentifierError, InvalidInputError
 from app.engine.matching import profile_of
 from graph_models.identifiers import RECORD_KIND, BuiltinKind, Identifier
 from graph_models.records import NormalisedRecord, SourceRecord
@@ -97,18 +97,14 @@ class Normaliser:
 
     def record(self, record: SourceRecord) -> NormalisedRecord:
         """Normalise a whole record; duplicates of an identifier within it collapse."""
-        errors: list[dict[str, object]] = []
+        errors: list[FieldError] = []
         identifiers: dict[str, Identifier] = {}
         for index, raw in enumerate(record.identifiers):
             try:
                 ident = self.identifier(raw.kind, raw.value, record.source)
             except InvalidIdentifierError as exc:
                 errors.append(
-                    {
-                        "loc": ["identifiers", index, exc.field],
-                        "msg": exc.message,
-                        "type": "invalid_identifier",
-                    }
+                    FieldError(("identifiers", index, exc.field), exc.message, "invalid_identifier")
                 )
                 continue
             identifiers[ident.key] = ident

@@ -1,22 +1,179 @@
-"""What the engine needs from storage, as a Protocol (the store implements it on Neo4j).
+"""What the engine and the feature services need from storage, as Protocols by area (the
+store implements them on Neo4j, :mod:`app.store`), and the named types they return.
 
-Every method runs inside one write transaction (a "unit of work"), so a batch's evidence,
+:class:`ResolutionUnit` is one transaction (a "unit of work"): a batch's evidence,
 re-evaluation and history commit together or not at all, and a retried transaction
-starts again from a clean slate.
+starts again from a clean slate. It is the sum of the areas a resolution touches:
+records and identifiers, links, customers, overrides, erasure, similarity and the match
+model. The store-level Protocols after it run their own transactions: the transactions
+themselves, lookups, customer reads, overrides, the whole-graph scan of ``recluster``, the
+change feed and webhook subscriptions.
+
+Rows come back as named types: a ``NamedTuple`` where the row is a few positional values
+(it still unpacks like the tuple it replaced), a ``TypedDict`` where the row is a map of
+the query's columns (so a misspelt column is a type error, and nothing is copied).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol, TypedDict, TypeVar
+
+T = TypeVar("T")
 
 
-class ResolutionUnit(Protocol):
-    """Reads and writes of one resolution transaction."""
+# ---------------------------------------------------------------------- named types
+class StoredRecord(NamedTuple):
+    """A record as stored: what its content hashed to and the identifiers it observed."""
 
-    def fetch_records(self, keys: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
-        """key -> (content_hash, identifier keys) for the records that exist."""
+    content_hash: str
+    identifiers: list[str]
+
+
+class LinkSeen(NamedTuple):
+    """A stored co-observation link: the records behind it, first and last seen."""
+
+    records: list[str]
+    first_seen: datetime
+    last_seen: datetime
+
+
+class NeighbourKinds(NamedTuple):
+    """An identifier's kind, whether it is shared now, and its distinct neighbours by kind."""
+
+    kind: str
+    shared: bool
+    counts: dict[str, int]
+
+
+class CustomerMembers(NamedTuple):
+    created_at: datetime
+    members: set[str]
+
+
+class CurrentMembers(NamedTuple):
+    """The id a customer lives on as now, and that customer's member identifiers."""
+
+    current_id: str
+    members: list[str]
+
+
+class CustomerOf(NamedTuple):
+    """An identifier's customer (None: shared, or in none) and membership confidence."""
+
+    customer_id: str | None
+    confidence: float | None
+
+
+class ExpandedMember(NamedTuple):
+    key: str
+    shared: bool
+    membership: float | None
+    links: list[tuple[str, float]]
+
+
+class ExpandedCustomer(NamedTuple):
+    """A customer the walk took whole (locked), with its members' joinable links."""
+
+    customer_id: str
+    created_at: datetime
+    members: list[ExpandedMember]
+
+
+class BlockSize(NamedTuple):
+    block: str
+    size: int
+
+
+class BlockLoss(NamedTuple):
+    """A block records left: its size after and how many members it lost."""
+
+    block: str
+    size: int
+    lost: int
+
+
+class ObservedIdentifier(TypedDict):
+    key: str
+    kind: str
+    value: str
+
+
+class ObservingRecord(TypedDict):
+    """``records_observing.cypher``: a record and everything it observed."""
+
+    key: str
+    source: str
+    record_id: str
+    observed_at: datetime
+    identifiers: list[ObservedIdentifier]
+
+
+class StoredModel(TypedDict):
+    """``active_model.cypher``: params is None when the caller holds that version."""
+
+    version: str
+    params: str | None
+    method: str
+    fitted_at: Any
+
+
+class StoredOverride(TypedDict):
+    """``get_override.cypher`` and the rows of ``all_overrides.cypher``."""
+
+    override_id: str
+    a: str
+    b: str
+    decision: str
+    reason: str
+    actor: str
+    created_at: datetime
+
+
+class LookupRow(TypedDict):
+    """``lookup_identifier.cypher``."""
+
+    kind: str
+    value: str
+    shared: bool | None
+    shared_reason: str | None
+    customer_id: str | None
+    confidence: float | None
+
+
+class CurrentCustomer(TypedDict):
+    """``resolve_customer.cypher``: the id a customer lives on as now."""
+
+    asked_status: str
+    current_id: str
+    current_status: str
+
+
+class IdentifierRow(TypedDict):
+    """``all_identifiers.cypher``."""
+
+    key: str
+    kind: str
+    shared: bool | None
+    customer_id: str | None
+
+
+class LinkRow(TypedDict):
+    """``all_links.cypher``: ``type`` is ``LINKED`` (seen together) or ``SIMILAR``."""
+
+    a: str
+    b: str
+    p: float
+    type: str
+
+
+# ---------------------------------------------------------------------- one transaction
+class RecordUnit(Protocol):
+    """Records, identifiers and the observations between them."""
+
+    def fetch_records(self, keys: Sequence[str]) -> dict[str, StoredRecord]:
+        """The records of ``keys`` that exist."""
         ...
 
     def delete_observations(self, record_keys: Sequence[str]) -> None: ...
@@ -33,23 +190,10 @@ class ResolutionUnit(Protocol):
         """key -> number of records still observing it."""
         ...
 
-    def fetch_links(
-        self, pairs: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], tuple[list[str], datetime, datetime]]:
-        """(a, b) -> (record keys, first seen, last seen) for the pairs that exist."""
-        ...
-
     def record_times(self, keys: Sequence[str]) -> dict[str, datetime]: ...
 
-    def upsert_links(self, rows: Sequence[dict[str, Any]]) -> None: ...
-
-    def delete_links(self, pairs: Sequence[tuple[str, str]]) -> None: ...
-
-    def neighbour_kinds(
-        self, keys: Sequence[str], min_degree: int
-    ) -> dict[str, tuple[str, bool, dict[str, int]]]:
-        """key -> (kind, shared now, {neighbour kind: distinct neighbours of that kind}),
-        for identifiers that are shared now or have more than ``min_degree`` links."""
+    def neighbour_kinds(self, keys: Sequence[str], min_degree: int) -> dict[str, NeighbourKinds]:
+        """For identifiers that are shared now or have more than ``min_degree`` links."""
         ...
 
     def neighbours(self, keys: Sequence[str]) -> set[str]:
@@ -60,9 +204,29 @@ class ResolutionUnit(Protocol):
 
     def delete_identifiers(self, keys: Sequence[str]) -> None: ...
 
-    def customer_members(self, keys: Sequence[str]) -> dict[str, tuple[datetime, set[str]]]:
-        """customer_id -> (created_at, member keys) for the customers of ``keys``."""
+    def lock_identifiers(self, keys: Sequence[str]) -> None: ...
+
+
+class LinkUnit(Protocol):
+    """Co-observation (``LINKED``) links."""
+
+    def fetch_links(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], LinkSeen]:
+        """The pairs that exist."""
         ...
+
+    def upsert_links(self, rows: Sequence[dict[str, Any]]) -> None: ...
+
+    def delete_links(self, pairs: Sequence[tuple[str, str]]) -> None: ...
+
+
+class CustomerUnit(Protocol):
+    """Customers: the walk over joinable links, membership, locks and history events."""
+
+    def customer_members(self, keys: Sequence[str]) -> dict[str, CustomerMembers]:
+        """customer_id -> its members, for the customers of ``keys``."""
+        ...
+
+    def customer_members_of(self, customer_id: str) -> CurrentMembers | None: ...
 
     def lock_customers(self, ids: Sequence[str]) -> None: ...
 
@@ -73,46 +237,13 @@ class ResolutionUnit(Protocol):
     def expand(
         self, keys: Sequence[str], threshold: float
     ) -> list[tuple[str, bool, str | None, float | None, list[tuple[str, float]]]]:
-        """(key, shared, customer_id, membership confidence, [(neighbour, p)])."""
+        """(key, shared, customer_id, membership confidence, [(neighbour, p)]): the
+        shape :class:`app.engine.explain.ExplainUnit` names too."""
         ...
 
-    def expand_customers(
-        self, ids: Sequence[str], threshold: float
-    ) -> list[tuple[str, datetime, list[tuple[str, bool, float | None, list[tuple[str, float]]]]]]:
-        """Lock customers, then return (id, created_at, members with their joinable links)."""
+    def expand_customers(self, ids: Sequence[str], threshold: float) -> list[ExpandedCustomer]:
+        """Lock customers, then return them with their members' joinable links."""
         ...
-
-    def any_overrides(self) -> bool: ...
-
-    def overrides_of(self, keys: Sequence[str]) -> list[dict[str, Any]]:
-        """Overrides concerning ``keys``: override_id, a, b, decision, reason, actor."""
-        ...
-
-    def create_override(self, row: dict[str, Any], now: str) -> None: ...
-
-    def delete_override(self, override_id: str) -> dict[str, Any] | None: ...
-
-    def override_between(self, a: str, b: str) -> dict[str, Any] | None: ...
-
-    def erasure_secret(self, candidate: str) -> str:
-        """The keyed-hash key kept in the graph (``candidate`` if none yet)."""
-        ...
-
-    def records_observing(self, keys: Sequence[str]) -> list[dict[str, Any]]: ...
-
-    def delete_overrides_of(self, keys: Sequence[str]) -> None: ...
-
-    def delete_empty_records(self, keys: Sequence[str]) -> None: ...
-
-    def scrub_text(self, pairs: Sequence[tuple[str, str]]) -> None: ...
-
-    def suppress(self, hashes: Sequence[str], now: str) -> None: ...
-
-    def any_suppressed(self) -> bool: ...
-
-    def suppressed_among(self, hashes: Sequence[str]) -> set[str]: ...
-
-    def customer_members_of(self, customer_id: str) -> tuple[str, list[str]] | None: ...
 
     def clear_membership(self, keys: Sequence[str], now: str) -> None:
         """Drop current memberships, keeping them as history until ``now``."""
@@ -130,15 +261,67 @@ class ResolutionUnit(Protocol):
 
     def create_events(self, rows: Sequence[dict[str, Any]], now: str) -> None: ...
 
-    def customers_of(self, keys: Sequence[str]) -> dict[str, tuple[str | None, float | None]]: ...
+    def customers_of(self, keys: Sequence[str]) -> dict[str, CustomerOf]: ...
 
-    # ------------------------------------------------------------------ similarity
-    def add_block_memberships(self, rows: Sequence[dict[str, str]]) -> list[tuple[str, int]]:
-        """Put records into blocks; (block, size after) per row."""
+
+class OverrideUnit(Protocol):
+    """Analysts' must-link / cannot-link decisions."""
+
+    def any_overrides(self) -> bool: ...
+
+    def overrides_of(self, keys: Sequence[str]) -> list[dict[str, Any]]:
+        """Overrides concerning ``keys``: override_id, a, b, decision, reason, actor."""
         ...
 
-    def remove_block_memberships(self, keys: Sequence[str]) -> list[tuple[str, int, int]]:
-        """Take records out of their blocks; (block, size after, members lost) per block."""
+    def create_override(self, row: dict[str, Any], now: str) -> None: ...
+
+    def delete_override(self, override_id: str) -> dict[str, Any] | None: ...
+
+    def override_between(self, a: str, b: str) -> dict[str, Any] | None: ...
+
+
+class ErasureUnit(Protocol):
+    """Erasure: the keyed-hash key, scrubbing, suppression."""
+
+    def erasure_secret(self, candidate: str) -> str:
+        """The keyed-hash key kept in the graph (``candidate`` if none yet)."""
+        ...
+
+    def records_observing(self, keys: Sequence[str]) -> list[ObservingRecord]: ...
+
+    def delete_overrides_of(self, keys: Sequence[str]) -> None: ...
+
+    def delete_empty_records(self, keys: Sequence[str]) -> None: ...
+
+    def scrub_text(self, pairs: Sequence[tuple[str, str]]) -> None: ...
+
+    def suppress(self, hashes: Sequence[str], now: str) -> None: ...
+
+    def any_suppressed(self) -> bool: ...
+
+    def suppressed_among(self, hashes: Sequence[str]) -> set[str]: ...
+
+
+class AttributeReader(Protocol):
+    """The one read the attribute policies need (a write or a read transaction)."""
+
+    def policy_attributes(
+        self, keys: Sequence[str], fields: Sequence[str]
+    ) -> list[tuple[str, str, str, str]]:
+        """``(identifier key, record key, field, value)`` for every record observing one
+        of ``keys`` that has the attribute ``field`` (stored as ``attr_<field>``)."""
+        ...
+
+
+class SimilarityUnit(AttributeReader, Protocol):
+    """Look-alike evidence: blocks, match profiles and ``SIMILAR`` links."""
+
+    def add_block_memberships(self, rows: Sequence[dict[str, str]]) -> list[BlockSize]:
+        """Put records into blocks; the size after, per row."""
+        ...
+
+    def remove_block_memberships(self, keys: Sequence[str]) -> list[BlockLoss]:
+        """Take records out of their blocks."""
         ...
 
     def block_members(self, blocks: Sequence[str], max_block: int | None) -> dict[str, list[str]]:
@@ -148,8 +331,6 @@ class ResolutionUnit(Protocol):
     def match_profiles(self, keys: Sequence[str]) -> list[dict[str, Any]]:
         """{key, observed_at, attributes, identifiers} per existing record."""
         ...
-
-    def lock_identifiers(self, keys: Sequence[str]) -> None: ...
 
     def similar_of(self, keys: Sequence[str]) -> list[dict[str, Any]]:
         """SIMILAR links touching the identifiers: a, b, pairs, pair_probabilities,
@@ -164,9 +345,12 @@ class ResolutionUnit(Protocol):
 
     def delete_similar(self, pairs: Sequence[tuple[str, str]]) -> None: ...
 
-    def active_model(self, known: str | None = None) -> dict[str, Any] | None:
-        """The stored match model (version, params JSON, method, fitted_at), if any;
-        params is None when the stored version is ``known`` (the caller holds it)."""
+
+class ModelUnit(Protocol):
+    """The stored match model and the record pages it is fitted and re-matched over."""
+
+    def active_model(self, known: str | None = None) -> StoredModel | None:
+        """The stored match model, if any."""
         ...
 
     def store_model(self, version: str, params: str, method: str, now: str, pairs: int) -> None: ...
@@ -179,17 +363,107 @@ class ResolutionUnit(Protocol):
         """Record keys after ``after`` in key order, at most ``limit``."""
         ...
 
-    def policy_attributes(
-        self, keys: Sequence[str], fields: Sequence[str]
-    ) -> list[tuple[str, str, str, str]]:
-        """``(identifier key, record key, field, value)`` for every record observing one
-        of ``keys`` that has the attribute ``field`` (stored as ``attr_<field>``)."""
+    def count_records(self) -> int: ...
+
+
+class ResolutionUnit(
+    RecordUnit,
+    LinkUnit,
+    CustomerUnit,
+    OverrideUnit,
+    ErasureUnit,
+    SimilarityUnit,
+    ModelUnit,
+    Protocol,
+):
+    """Reads and writes of one resolution transaction."""
+
+
+# ---------------------------------------------------------------------- store level
+class Transactions(Protocol):
+    """Runs a unit of work in one managed transaction (retried on transient errors)."""
+
+    def in_write_transaction(self, work: Callable[[ResolutionUnit], T]) -> T: ...
+
+    def in_read_transaction(self, work: Callable[[ResolutionUnit], T]) -> T: ...
+
+
+class LookupStore(Protocol):
+    """The lookup hot path: one index seek per call."""
+
+    def lookup(self, key: str) -> LookupRow | None: ...
+
+    async def lookup_async(self, key: str) -> LookupRow | None: ...
+
+
+class CustomerStore(Protocol):
+    """Profiles, history, time travel and lineage of customers (rows of the
+    ``customer_*.cypher`` queries, nested maps of records and identifiers)."""
+
+    def profile(self, customer_id: str) -> dict[str, Any] | None: ...
+
+    def resolve_customer(self, customer_id: str) -> CurrentCustomer | None: ...
+
+    def history(self, customer_id: str, offset: int, limit: int) -> list[dict[str, Any]]: ...
+
+    def as_of(self, customer_id: str, at: str) -> dict[str, Any] | None: ...
+
+    def lineage(
+        self, customer_id: str, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]: ...
+
+
+class OverrideStore(Transactions, Protocol):
+    """Overrides are written in resolution transactions and read one at a time."""
+
+    def get_override(self, override_id: str) -> StoredOverride | None: ...
+
+
+class GraphScan(Transactions, Protocol):
+    """The whole graph, page by page (``idgraph recluster``)."""
+
+    def iter_identifiers(self) -> Iterator[IdentifierRow]: ...
+
+    def links_between(self, after: str, upto: str) -> list[LinkRow]: ...
+
+    def all_overrides(self) -> list[dict[str, Any]]:
+        """Rows as :class:`StoredOverride` (the clustering takes them as maps)."""
         ...
 
 
-class AttributeReader(Protocol):
-    """The one read the attribute policies need (a write or a read transaction)."""
+class FeedStore(Protocol):
+    """The change feed (``app.store.changes.Neo4jFeedStore``)."""
 
-    def policy_attributes(
-        self, keys: Sequence[str], fields: Sequence[str]
-    ) -> list[tuple[str, str, str, str]]: ...
+    def events_after(self, after: int, limit: int) -> list[dict[str, Any]]: ...
+
+    def head(self) -> int: ...
+
+
+class FeedHead(Protocol):
+    def head(self) -> int: ...
+
+
+class SubscriptionStore(Protocol):
+    """Webhook subscriptions (``app.store.webhooks.Neo4jWebhookStore``)."""
+
+    def create(self, row: dict[str, Any]) -> None: ...
+
+    def status(self, webhook_id: str | None = None) -> list[dict[str, Any]]: ...
+
+    def delete(self, webhook_id: str) -> bool: ...
+
+
+class DeliveryStore(Protocol):
+    """Webhook delivery: leases, cursors, failures (``Neo4jWebhookStore``)."""
+
+    def ids(self) -> list[str]: ...
+
+    def lease(self, webhook_id: str, owner: str, seconds: float) -> dict[str, Any] | None: ...
+
+    def advance(
+        self, webhook_id: str, owner: str, sequence: int, delivered: int, seconds: float
+    ) -> bool: ...
+
+    def fail(self, webhook_id: str, owner: str, error: str, delay: float) -> int | None: ...
+
+    def release(self, owner: str) -> int: ...

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from app.engine.clustering import (
@@ -25,10 +26,13 @@ from app.engine.clustering import (
     cluster,
     node_attributes,
 )
+from app.engine.core import Engine
 from app.engine.matching import MatchModel, candidate_pairs
+from app.engine.ports import AttributeReader, GraphScan, ResolutionUnit
 from app.engine.resolver import ResolutionConfig, Resolver, _Scope
 from app.engine.scoring import link_probability, record_links
 from app.engine.similarity import profile_of_record, record_anchor
+from graph_models.customers import Change
 from graph_models.records import NormalisedRecord
 
 
@@ -240,3 +244,91 @@ def differing_regions(
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+class ReclusterService:
+    """``idgraph recluster``: the whole graph clustered from scratch, what differs repaired.
+
+    Args:
+        store: the whole graph, page by page, and write transactions for the repairs.
+        engine: the resolver (its configuration and re-evaluation).
+    """
+
+    def __init__(self, store: GraphScan, engine: Engine) -> None:
+        self.store = store
+        self.engine = engine
+
+    def recluster(
+        self, dry_run: bool = False, progress: Callable[[str], None] | None = None
+    ) -> ReclusterReport:
+        """Re-cluster the whole graph from scratch and repair what differs.
+
+        Reads every identifier and link, computes the reference partition with the same
+        clustering as the incremental path, and rewrites only the regions whose stored
+        customers or shared flags differ (none, when incremental resolution is correct).
+        """
+        say = progress or (lambda _: None)
+        resolver = self.engine.resolver
+        kinds: dict[str, str] = {}
+        stored_shared: dict[str, bool] = {}
+        customer_of: dict[str, str | None] = {}
+        for row in self.store.iter_identifiers():
+            kinds[row["key"]] = row["kind"]
+            stored_shared[row["key"]] = bool(row["shared"])
+            customer_of[row["key"]] = row["customer_id"]
+        say(f"read {len(kinds)} identifiers")
+        links: dict[tuple[str, str], float] = {}
+        similar: dict[tuple[str, str], float] = {}
+        ordered = sorted(kinds)
+        for start in range(0, len(ordered), 20_000):
+            after = ordered[start - 1] if start else ""
+            upto = ordered[min(start + 20_000, len(ordered)) - 1]
+            for link in self.store.links_between(after, upto):
+                target = similar if link["type"] == "SIMILAR" else links
+                target[(link["a"], link["b"])] = link["p"]
+        say(f"read {len(links)} links and {len(similar)} similarity links")
+        policies = resolver.config.attribute_policies
+        fields = sorted({name for policy in policies for name in policy.fields})
+
+        def read(unit: AttributeReader, page: list[str]) -> list[tuple[str, str, str, str]]:
+            return unit.policy_attributes(page, fields)
+
+        def observed() -> Iterator[tuple[str, str, str, str]]:
+            for start in range(0, len(ordered) if fields else 0, 20_000):
+                page = ordered[start : start + 20_000]
+                yield from self.store.in_read_transaction(partial(read, page=page))
+
+        attributes = node_attributes(observed(), policies)
+        say(f"read the attributes the attribute policies check of {len(attributes)} identifiers")
+        reference = partition_graph(
+            kinds, links, resolver.config, self.store.all_overrides(), similar, attributes
+        )
+        regions = differing_regions(reference, stored_shared, customer_of)
+        differing = sum(len(r) for r in regions)
+        if not dry_run:
+            now = datetime.now(UTC)
+            for region in regions:
+                flips = [
+                    {"key": k, "shared": reference.shared[k], "reason": "recluster"}
+                    for k in sorted(region)
+                    if k in reference.shared and reference.shared[k] != stored_shared.get(k)
+                ]
+
+                def work(
+                    unit: ResolutionUnit,
+                    region: set[str] = region,
+                    flips: list[dict[str, Any]] = flips,
+                ) -> list[Change]:
+                    if flips:
+                        unit.set_shared(flips)
+                    return resolver.reevaluate(unit, region, now).changes
+
+                self.store.in_write_transaction(work)
+        return ReclusterReport(
+            identifiers=len(kinds),
+            links=len(links) + len(similar),
+            customers=len(reference.clustering.groups),
+            shared=sum(reference.shared.values()),
+            differing_identifiers=differing,
+            regions_rewritten=0 if dry_run else len(regions),
+        )

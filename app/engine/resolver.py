@@ -28,7 +28,7 @@ import itertools
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -223,7 +223,7 @@ class Resolver:
         self,
         unit: ResolutionUnit,
         to_write: list[NormalisedRecord],
-        existing: dict[str, tuple[str, list[str]]],
+        existing: Mapping[str, tuple[str, list[str]]],
         now: datetime,
         model: MatchModel | None = None,
     ) -> tuple[list[Change], dict[str, tuple[str | None, float | None]]]:
@@ -335,7 +335,7 @@ class Resolver:
         now: datetime,
         triggers: dict[str, str] | None = None,
         flipped: dict[str, str | None] | None = None,
-        orphan_customers: dict[str, tuple[datetime, set[str]]] | None = None,
+        orphan_customers: Mapping[str, tuple[datetime, set[str]]] | None = None,
         local: dict[str, list[tuple[str, float]]] | None = None,
     ) -> Assignment:
         """Re-cluster the components containing ``seeds`` and write the outcome.
@@ -513,7 +513,7 @@ class Resolver:
         self,
         unit: ResolutionUnit,
         seeds: set[str],
-        orphan_customers: dict[str, tuple[datetime, set[str]]],
+        orphan_customers: Mapping[str, tuple[datetime, set[str]]],
         local: dict[str, list[tuple[str, float]]],
     ) -> _Scope:
         scope = _Scope()

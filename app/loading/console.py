@@ -24,7 +24,7 @@ from app.loading.loader import BadRow, FileLoad, FileLoader
 from app.loading.mapping import RecordMapping
 
 if TYPE_CHECKING:
-    from app.engine.service import IdentityService
+    from app.ingest.service import IngestService
 
 #: Bad rows printed on the terminal; all of them go to ``--errors FILE``.
 SHOWN_BAD_ROWS = 20
@@ -54,7 +54,7 @@ class LoadSummary:
 
 def load_files(
     console: Console,
-    service: IdentityService,
+    ingestion: IngestService,
     paths: Sequence[Path],
     mapping: RecordMapping | None,
     batch_size: int,
@@ -96,12 +96,13 @@ def load_files(
                 tasks[load.path], completed=load.rows, stored=load.stored, bad=load.bad, rate=rate
             )
 
+        engine = ingestion.engine
         loader = FileLoader(
-            service,
+            ingestion,
             mapping,
-            min(batch_size, service.settings.max_batch_size),
-            known_kinds=sorted(service.normaliser.kinds),
-            check=service.normaliser.identifier,
+            min(batch_size, engine.settings.max_batch_size),
+            known_kinds=sorted(engine.normaliser.kinds),
+            check=engine.normaliser.identifier,
             on_bad_row=bad_row,
             on_progress=advanced,
         )

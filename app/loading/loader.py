@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from app.core.errors import InvalidInputError
+from app.core.errors import FieldError, InvalidInputError
 from app.loading.mapping import MappingError, RecordMapping
 from app.loading.readers import (
     FileFormat,
@@ -41,7 +41,8 @@ from graph_models.records import SourceRecord
 
 
 class RecordSink(Protocol):
-    """Where batches go: :meth:`IdentityService.ingest` (one transaction per batch)."""
+    """Where batches go: :meth:`app.ingest.service.IngestService.ingest` (one transaction
+    per batch)."""
 
     def ingest(self, records: Sequence[SourceRecord]) -> Sequence[object]: ...
 
@@ -242,21 +243,20 @@ class FileLoader:
         self.on_progress(report)
 
 
-def _refused(errors: list[dict[str, Any]], made: list[RowRecord]) -> dict[int, list[FieldProblem]]:
+def _refused(errors: list[FieldError], made: list[RowRecord]) -> dict[int, list[FieldProblem]]:
     """The batch's refused records by position, each with its fields (no values: the
     ingest errors' messages may quote them, so only their type is kept)."""
     refused: dict[int, list[FieldProblem]] = {}
     for error in errors:
-        loc = list(error.get("loc", []))
-        if len(loc) < 3 or not isinstance(loc[2], int) or not 0 <= loc[2] < len(made):
-            raise InvalidInputError(f"ingest refused the batch: {error.get('type')}", errors)
-        index, rest = loc[2], loc[3:]
+        if error.record is None or not 0 <= error.record.index < len(made):
+            raise InvalidInputError(f"ingest refused the batch: {error.type}", errors)
+        index, rest = error.record.index, list(error.field)
         fields = made[index].identifier_fields
         if rest[:1] == ["identifiers"] and len(rest) > 1 and isinstance(rest[1], int):
             name = fields[rest[1]] if rest[1] < len(fields) else key_path(rest)
         else:
             name = key_path(rest)
         refused.setdefault(index, []).append(
-            FieldProblem(name, f"refused by ingestion ({error.get('type', 'invalid')})")
+            FieldProblem(name, f"refused by ingestion ({error.type})")
         )
     return refused

@@ -228,25 +228,23 @@ class LocalNeo4j:
         )
         return conf
 
-    def _set_initial_password(self, java: str) -> None:
-        if (self.data_dir / "dbms" / "auth.ini").exists():
-            return
-        proc = subprocess.run(
-            [
-                java,
-                "-cp",
-                f"{self.lib_dir}/*",
-                ADMIN_TOOL,
-                "dbms",
-                "set-initial-password",
-                "--",  # end of options: a password may begin with "-"
-                self.password(),
-            ],
+    def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``neo4j-admin`` (``AdminTool`` from the same jars) on this server's
+        ``neo4j.conf``; the caller checks the return code."""
+        java = self._check_java()
+        return subprocess.run(
+            [java, "-cp", f"{self.lib_dir}/*", ADMIN_TOOL, *args],
             env=self._env(),
             capture_output=True,
             text=True,
             check=False,
         )
+
+    def _set_initial_password(self) -> None:
+        if (self.data_dir / "dbms" / "auth.ini").exists():
+            return
+        # "--" ends the options: a password may begin with "-"
+        proc = self.admin("dbms", "set-initial-password", "--", self.password())
         if proc.returncode != 0:
             raise ProvisioningError(
                 "neo4j-admin could not set the initial password:\n" + proc.stderr[-2000:]
@@ -294,7 +292,7 @@ class LocalNeo4j:
                     f"choose another port with {name}=<port>."
                 )
         self.write_config()
-        self._set_initial_password(java)
+        self._set_initial_password()
         heap = self.settings.neo4j_heap
         cmd = [
             java,

@@ -8,7 +8,8 @@ from typing import Any, cast
 
 from app.core.config import Settings
 from app.core.errors import ConflictError
-from app.engine.service import IdentityService
+from app.engine.core import Engine
+from app.overrides.service import OverrideService
 from app.store import catalog
 from app.store.whatif import WhatIfReads
 from app.whatif.scope import Overlay, cluster_scope, read_scope
@@ -34,15 +35,19 @@ class ReviewQueue:
 
     Args:
         run_read: runs a function in one read transaction.
-        service: the identity service (overrides, engine configuration).
+        engine: the engine's configuration and normaliser.
+        overrides: where decisions go.
         settings: the grey zone and the split rule.
     """
 
-    def __init__(self, run_read: RunRead, service: IdentityService, settings: Settings) -> None:
+    def __init__(
+        self, run_read: RunRead, engine: Engine, overrides: OverrideService, settings: Settings
+    ) -> None:
         self.run_read = run_read
-        self.service = service
+        self.engine = engine
+        self.overrides = overrides
         self.settings = settings
-        self.config = service.resolver.config
+        self.config = engine.config
         #: policy_split item id -> its cut links (filled by _splits)
         self._cuts: dict[str, list[tuple[str, str]]] = {}
 
@@ -198,11 +203,11 @@ class ReviewQueue:
         with 409 before anything is written, from a what-if."""
         if decision.decision is OverrideDecision.SAME:
             proposal = ProposedOverride(a=decision.a, b=decision.b, decision=decision.decision)
-            prediction = WhatIf(self.run_read, self.service).predict(
+            prediction = WhatIf(self.run_read, self.engine).predict(
                 WhatIfRequest(override=proposal)
             )
-            a = self.service.parse_ref(decision.a, "a")
-            b = self.service.parse_ref(decision.b, "b")
+            a = self.engine.parse_ref(decision.a, "a")
+            b = self.engine.parse_ref(decision.b, "b")
             now = cast(
                 dict[str, tuple[str | None, float | None]],
                 self.run_read(lambda reads: reads.customers_of([a, b])),
@@ -215,7 +220,7 @@ class ReviewQueue:
                     "(a shared identifier, see GET /v1/explain); record 'different' instead"
                 )
         actor = signed_by + (f" ({decision.analyst})" if decision.analyst else "")
-        return self.service.add_override(
+        return self.overrides.add(
             OverrideRequest(
                 a=decision.a,
                 b=decision.b,

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio.to_thread
 from neo4j import READ_ACCESS, AsyncDriver, Driver, ManagedTransaction
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from app.core import metrics
-from app.engine.ports import ResolutionUnit
+from app.engine.ports import (
+    CurrentCustomer,
+    IdentifierRow,
+    LinkRow,
+    LookupRow,
+    ResolutionUnit,
+    StoredOverride,
+)
 from app.store import catalog
 from app.store.unit import Neo4jUnit, native
 
@@ -76,7 +83,7 @@ class GraphStore:
         with _counting_errors(), self.driver.session(database=self.database) as session:
             return session.execute_read(_counting_retries(work))
 
-    def lookup(self, key: str) -> dict[str, Any] | None:
+    def lookup(self, key: str) -> LookupRow | None:
         """The hot path of other services: one auto-commit read (RUN + PULL) instead of a
         managed transaction (BEGIN + RUN + PULL + COMMIT), which halves its cost here; a
         lost connection is retried once, and the query is a single idempotent index seek."""
@@ -87,7 +94,7 @@ class GraphStore:
                     database=self.database, default_access_mode=READ_ACCESS
                 ) as session:
                     record = session.run(query, key=key).single()
-                return native(record.data()) if record else None
+                return cast(LookupRow, native(record.data())) if record else None
             except (ServiceUnavailable, SessionExpired) as exc:
                 if attempt == 2:
                     metrics.NEO4J_ERRORS.labels(error=type(exc).__name__).inc()
@@ -95,7 +102,7 @@ class GraphStore:
                 metrics.NEO4J_RETRIES.inc()
         return None
 
-    async def lookup_async(self, key: str) -> dict[str, Any] | None:
+    async def lookup_async(self, key: str) -> LookupRow | None:
         """:meth:`lookup` on the event loop (the async driver), else in a worker thread."""
         if self.async_driver is None:
             return await anyio.to_thread.run_sync(self.lookup, key)
@@ -107,7 +114,7 @@ class GraphStore:
                 ) as session:
                     result = await session.run(query, key=key)
                     record = await result.single()
-                return native(record.data()) if record else None
+                return cast(LookupRow, native(record.data())) if record else None
             except (ServiceUnavailable, SessionExpired) as exc:
                 if attempt == 2:
                     metrics.NEO4J_ERRORS.labels(error=type(exc).__name__).inc()
@@ -119,9 +126,9 @@ class GraphStore:
         rows = self._read("queries/customer_profile", customer_id=customer_id)
         return rows[0] if rows else None
 
-    def resolve_customer(self, customer_id: str) -> dict[str, Any] | None:
+    def resolve_customer(self, customer_id: str) -> CurrentCustomer | None:
         rows = self._read("queries/resolve_customer", customer_id=customer_id)
-        return rows[0] if rows else None
+        return cast(CurrentCustomer, rows[0]) if rows else None
 
     def history(self, customer_id: str, offset: int, limit: int) -> list[dict[str, Any]]:
         return self._read(
@@ -145,28 +152,31 @@ class GraphStore:
     def all_overrides(self) -> list[dict[str, Any]]:
         return self._read("queries/all_overrides")
 
-    def get_override(self, override_id: str) -> dict[str, Any] | None:
+    def get_override(self, override_id: str) -> StoredOverride | None:
         rows = self._read("queries/get_override", override_id=override_id)
-        return rows[0] if rows else None
+        return cast(StoredOverride, rows[0]) if rows else None
 
     def count_shared(self, kinds: list[str]) -> int:
         """How many identifiers of these kinds are quarantined as shared now."""
         rows = self._read("queries/count_shared", kinds=kinds)
         return int(rows[0]["shared"]) if rows else 0
 
-    def iter_identifiers(self, page: int = 50_000) -> Iterator[dict[str, Any]]:
+    def iter_identifiers(self, page: int = 50_000) -> Iterator[IdentifierRow]:
         """Every identifier, in key order (for ``recluster``)."""
         after = ""
         while True:
-            rows = self._read("queries/all_identifiers", after=after, limit=page)
+            rows = cast(
+                list[IdentifierRow],
+                self._read("queries/all_identifiers", after=after, limit=page),
+            )
             yield from rows
             if len(rows) < page:
                 return
             after = rows[-1]["key"]
 
-    def links_between(self, after: str, upto: str) -> list[dict[str, Any]]:
+    def links_between(self, after: str, upto: str) -> list[LinkRow]:
         """Links whose lower key lies in ``(after, upto]``."""
-        return self._read("queries/all_links", after=after, upto=upto)
+        return cast(list[LinkRow], self._read("queries/all_links", after=after, upto=upto))
 
     def wipe(self) -> None:
         """Delete the whole graph (tests and ``idgraph demo --fresh``), in batches."""

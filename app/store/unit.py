@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from neo4j import ManagedTransaction
 
+from app.engine.ports import (
+    BlockLoss,
+    BlockSize,
+    CurrentMembers,
+    CustomerMembers,
+    CustomerOf,
+    ExpandedCustomer,
+    ExpandedMember,
+    LinkSeen,
+    NeighbourKinds,
+    ObservingRecord,
+    StoredModel,
+    StoredRecord,
+)
 from app.store import catalog
 
 
@@ -42,9 +56,9 @@ class Neo4jUnit:
     def _run(self, name: str, **params: Any) -> list[Any]:
         return list(self.tx.run(catalog.query(f"queries/{name}"), **params))
 
-    def fetch_records(self, keys: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
+    def fetch_records(self, keys: Sequence[str]) -> dict[str, StoredRecord]:
         rows = self._run("fetch_records", keys=list(keys))
-        return {r["key"]: (r["content_hash"], list(r["identifiers"])) for r in rows}
+        return {r["key"]: StoredRecord(r["content_hash"], list(r["identifiers"])) for r in rows}
 
     def delete_observations(self, record_keys: Sequence[str]) -> None:
         self._run("delete_observations", keys=list(record_keys))
@@ -63,12 +77,10 @@ class Neo4jUnit:
         rows = self._run("refresh_identifier_stats", keys=list(keys))
         return {r["key"]: r["observations"] for r in rows}
 
-    def fetch_links(
-        self, pairs: Sequence[tuple[str, str]]
-    ) -> dict[tuple[str, str], tuple[list[str], datetime, datetime]]:
+    def fetch_links(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], LinkSeen]:
         rows = self._run("fetch_links", pairs=[list(p) for p in pairs])
         return {
-            (r["a"], r["b"]): (
+            (r["a"], r["b"]): LinkSeen(
                 list(r["records"]),
                 _time(r["first_seen"]),
                 _time(r["last_seen"]),
@@ -86,12 +98,12 @@ class Neo4jUnit:
     def delete_links(self, pairs: Sequence[tuple[str, str]]) -> None:
         self._run("delete_links", pairs=[list(p) for p in pairs])
 
-    def neighbour_kinds(
-        self, keys: Sequence[str], min_degree: int
-    ) -> dict[str, tuple[str, bool, dict[str, int]]]:
+    def neighbour_kinds(self, keys: Sequence[str], min_degree: int) -> dict[str, NeighbourKinds]:
         rows = self._run("neighbour_kinds", keys=list(keys), min_degree=min_degree)
         return {
-            r["key"]: (r["kind"], bool(r["shared"]), {k: n for k, n in r["counts"] if k})
+            r["key"]: NeighbourKinds(
+                r["kind"], bool(r["shared"]), {k: n for k, n in r["counts"] if k}
+            )
             for r in rows
         }
 
@@ -104,9 +116,12 @@ class Neo4jUnit:
     def delete_identifiers(self, keys: Sequence[str]) -> None:
         self._run("delete_identifiers", keys=list(keys))
 
-    def customer_members(self, keys: Sequence[str]) -> dict[str, tuple[datetime, set[str]]]:
+    def customer_members(self, keys: Sequence[str]) -> dict[str, CustomerMembers]:
         rows = self._run("customer_members", keys=list(keys))
-        return {r["customer_id"]: (_time(r["created_at"]), set(r["members"])) for r in rows}
+        return {
+            r["customer_id"]: CustomerMembers(_time(r["created_at"]), set(r["members"]))
+            for r in rows
+        }
 
     def lock_customers_of(self, keys: Sequence[str]) -> None:
         self._run("lock_customers_of", keys=list(keys))
@@ -129,16 +144,14 @@ class Neo4jUnit:
             for r in rows
         ]
 
-    def expand_customers(
-        self, ids: Sequence[str], threshold: float
-    ) -> list[tuple[str, datetime, list[tuple[str, bool, float | None, list[tuple[str, float]]]]]]:
+    def expand_customers(self, ids: Sequence[str], threshold: float) -> list[ExpandedCustomer]:
         rows = self._run("expand_customers", ids=list(ids), threshold=threshold)
         return [
-            (
+            ExpandedCustomer(
                 r["customer_id"],
                 _time(r["created_at"]),
                 [
-                    (key, bool(shared), membership, [(b, p) for b, p in links])
+                    ExpandedMember(key, bool(shared), membership, [(b, p) for b, p in links])
                     for key, shared, membership, links in r["members"]
                 ],
             )
@@ -178,9 +191,9 @@ class Neo4jUnit:
     def erasure_secret(self, candidate: str) -> str:
         return str(self._run("erasure_secret", candidate=candidate)[0]["value"])
 
-    def records_observing(self, keys: Sequence[str]) -> list[dict[str, Any]]:
+    def records_observing(self, keys: Sequence[str]) -> list[ObservingRecord]:
         rows = self._run("records_observing", keys=list(keys))
-        return [native(r.data()) for r in rows]
+        return [cast(ObservingRecord, native(r.data())) for r in rows]
 
     def delete_overrides_of(self, keys: Sequence[str]) -> None:
         self._run("delete_overrides_of", keys=list(keys))
@@ -200,9 +213,9 @@ class Neo4jUnit:
     def suppressed_among(self, hashes: Sequence[str]) -> set[str]:
         return {r["hash"] for r in self._run("suppressed_among", hashes=list(hashes))}
 
-    def customer_members_of(self, customer_id: str) -> tuple[str, list[str]] | None:
+    def customer_members_of(self, customer_id: str) -> CurrentMembers | None:
         rows = self._run("customer_members_of", customer_id=customer_id)
-        return (rows[0]["current_id"], list(rows[0]["members"])) if rows else None
+        return CurrentMembers(rows[0]["current_id"], list(rows[0]["members"])) if rows else None
 
     def clear_membership(self, keys: Sequence[str], now: str) -> None:
         self._run("clear_membership", keys=list(keys), now=now)
@@ -222,19 +235,20 @@ class Neo4jUnit:
     def create_events(self, rows: Sequence[dict[str, Any]], now: str) -> None:
         self._run("create_events", rows=list(rows), now=now)
 
-    def customers_of(self, keys: Sequence[str]) -> dict[str, tuple[str | None, float | None]]:
+    def customers_of(self, keys: Sequence[str]) -> dict[str, CustomerOf]:
         rows = self._run("customers_of", keys=list(keys))
-        return {r["key"]: (r["customer_id"], r["confidence"]) for r in rows}
+        return {r["key"]: CustomerOf(r["customer_id"], r["confidence"]) for r in rows}
 
     # ------------------------------------------------------------------ similarity
-    def add_block_memberships(self, rows: Sequence[dict[str, str]]) -> list[tuple[str, int]]:
+    def add_block_memberships(self, rows: Sequence[dict[str, str]]) -> list[BlockSize]:
         return [
-            (r["block"], r["size"]) for r in self._run("add_block_memberships", rows=list(rows))
+            BlockSize(r["block"], r["size"])
+            for r in self._run("add_block_memberships", rows=list(rows))
         ]
 
-    def remove_block_memberships(self, keys: Sequence[str]) -> list[tuple[str, int, int]]:
+    def remove_block_memberships(self, keys: Sequence[str]) -> list[BlockLoss]:
         rows = self._run("remove_block_memberships", keys=list(keys))
-        return [(r["block"], r["size"], r["lost"]) for r in rows]
+        return [BlockLoss(r["block"], r["size"], r["lost"]) for r in rows]
 
     def block_members(self, blocks: Sequence[str], max_block: int | None) -> dict[str, list[str]]:
         cap = max_block if max_block is not None else 2**62
@@ -264,9 +278,9 @@ class Neo4jUnit:
     def delete_similar(self, pairs: Sequence[tuple[str, str]]) -> None:
         self._run("delete_similar", pairs=[list(p) for p in pairs])
 
-    def active_model(self, known: str | None = None) -> dict[str, Any] | None:
+    def active_model(self, known: str | None = None) -> StoredModel | None:
         rows = self._run("active_model", known=known)
-        return native(rows[0].data()) if rows else None
+        return cast(StoredModel, native(rows[0].data())) if rows else None
 
     def store_model(self, version: str, params: str, method: str, now: str, pairs: int) -> None:
         self._run(

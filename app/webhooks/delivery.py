@@ -19,7 +19,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import anyio.to_thread
 import httpx
@@ -27,6 +27,7 @@ from neo4j import Driver
 
 from app.changes.feed import ChangeFeed, to_event
 from app.core.config import Settings
+from app.engine.ports import DeliveryStore
 from app.store.changes import Neo4jFeedStore
 from app.store.graph_store import GraphStore
 from app.store.webhooks import Neo4jWebhookStore
@@ -38,22 +39,6 @@ T = TypeVar("T")
 
 #: Feed events read per step of one subscription.
 PAGE = 100
-
-
-class DeliveryStore(Protocol):
-    """What delivery needs from storage (``app.store.webhooks.Neo4jWebhookStore``)."""
-
-    def ids(self) -> list[str]: ...
-
-    def lease(self, webhook_id: str, owner: str, seconds: float) -> dict[str, Any] | None: ...
-
-    def advance(
-        self, webhook_id: str, owner: str, sequence: int, delivered: int, seconds: float
-    ) -> bool: ...
-
-    def fail(self, webhook_id: str, owner: str, error: str, delay: float) -> int | None: ...
-
-    def release(self, owner: str) -> int: ...
 
 
 def backoff(attempts: int, initial: float, maximum: float) -> float:

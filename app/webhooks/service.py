@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from app.changes import cursor
 from app.core.errors import NotFoundError
+from app.engine.ports import FeedHead, SubscriptionStore
 from graph_models.webhooks import Webhook, WebhookCreated, WebhookRequest, WebhookStatus
-
-
-class SubscriptionStore(Protocol):
-    """What the service needs from storage (``app.store.webhooks.Neo4jWebhookStore``)."""
-
-    def create(self, row: dict[str, Any]) -> None: ...
-
-    def status(self, webhook_id: str | None = None) -> list[dict[str, Any]]: ...
-
-    def delete(self, webhook_id: str) -> bool: ...
-
-
-class FeedHead(Protocol):
-    def head(self) -> int: ...
 
 
 def _time(value: str | None) -> datetime | None:
@@ -66,9 +53,7 @@ class WebhookService:
     def create(self, request: WebhookRequest) -> WebhookCreated:
         """Store a subscription; its secret is in the answer and never shown again."""
         start = (
-            self.feed.head()
-            if request.after is None
-            else cursor.decode(request.after, ("body", "after"))
+            self.feed.head() if request.after is None else cursor.decode(request.after, ("after",))
         )
         webhook_id = f"W-{secrets.token_hex(8)}"
         secret = request.secret or f"whsec-{secrets.token_urlsafe(32)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 from collections import defaultdict
@@ -10,12 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from app.core.errors import ConflictError, InvalidInputError, NotFoundError
+from app.core.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from app.engine.core import Engine
 from app.engine.matching import blocking_keys, profile_of
-from app.engine.ports import ResolutionUnit
+from app.engine.ports import ObservingRecord, ResolutionUnit
 from app.engine.resolver import Assignment, _Scope, assign_ids
 from app.engine.scoring import link_probability, record_links
-from app.engine.service import IdentityService
 from app.engine.similarity import best_pairs, profile_of_record, record_anchor, split_pair_key
 from app.store.whatif import WhatIfReads
 from app.whatif.scope import Overlay, cluster_scope, pair_of, read_scope
@@ -53,64 +54,52 @@ class WhatIf:
 
     Args:
         run_read: runs a function in one read transaction (Neo4j refuses writes in it).
-        service: the identity service (normaliser, engine configuration, match model).
+        engine: the normaliser, the engine's configuration and the active match model.
     """
 
     def __init__(
-        self, run_read: Callable[[Callable[[WhatIfReads], Any]], Any], service: IdentityService
+        self, run_read: Callable[[Callable[[WhatIfReads], Any]], Any], engine: Engine
     ) -> None:
         self.run_read = run_read
-        self.service = service
-        self.config = service.resolver.config
+        self.engine = engine
+        self.config = engine.config
 
     def predict(self, request: WhatIfRequest) -> WhatIfResult:
         given = [name for name in PROPOSALS if getattr(request, name) is not None]
         if len(given) != 1:
             raise InvalidInputError(
                 "give exactly one proposed change",
-                [
-                    {
-                        "loc": ["body"],
-                        "msg": f"exactly one of {', '.join(PROPOSALS)} (got {len(given)})",
-                        "type": "value_error",
-                    }
-                ],
+                [FieldError((), f"exactly one of {', '.join(PROPOSALS)} (got {len(given)})")],
             )
         now = datetime.now(UTC)
         if request.override is not None:
             proposal = request.override
-            a = self.service.parse_ref(proposal.a, "a", "override")
-            b = self.service.parse_ref(proposal.b, "b", "override")
+            a = self.engine.parse_ref(proposal.a, "override", "a")
+            b = self.engine.parse_ref(proposal.b, "override", "b")
             if a == b:
                 raise InvalidInputError(
                     "a and b are the same identifier",
-                    [
-                        {
-                            "loc": ["body", "override", "b"],
-                            "msg": "must differ from a",
-                            "type": "value_error",
-                        }
-                    ],
+                    [FieldError(("override", "b"), "must differ from a")],
                 )
             decision = proposal.decision.value
             return self._run(lambda reads: self._override(reads, a, b, decision), now)
         if request.quarantine is not None:
-            key = self.service.parse_ref(request.quarantine, "quarantine")
+            key = self.engine.parse_ref(request.quarantine, "quarantine")
             return self._run(lambda reads: self._quarantine(reads, key), now)
         if request.add_record is not None:
             record = self._normalise(request.add_record)
             return self._run(lambda reads: self._add_record(reads, record), now)
         assert request.erase is not None
-        key = self.service.parse_ref(request.erase, "erase")
+        key = self.engine.parse_ref(request.erase, "erase")
         return self._run(lambda reads: self._erase(reads, key), now)
 
     def _normalise(self, record: Any) -> NormalisedRecord:
         try:
-            return self.service.normaliser.record(record)
+            return self.engine.normaliser.record(record)
         except InvalidInputError as exc:
             raise InvalidInputError(
                 exc.message,
-                [{**e, "loc": ["body", "add_record", *e.get("loc", [])]} for e in exc.errors],  # type: ignore[misc]
+                [dataclasses.replace(e, field=("add_record", *e.field)) for e in exc.errors],
             ) from None
 
     # ------------------------------------------------------------------ the outcome
@@ -226,9 +215,9 @@ class WhatIf:
         self, reads: WhatIfReads, record: NormalisedRecord, plan: Plan
     ) -> NormalisedRecord:
         """Drop erased-and-suppressed identifiers, as ingestion would."""
-        if not self.service.settings.erasure_suppression or not reads.any_suppressed():
+        if not self.engine.settings.erasure_suppression or not reads.any_suppressed():
             return record
-        secret = self.service.settings.erasure_key or reads.erasure_secret_read()
+        secret = self.engine.settings.erasure_key or reads.erasure_secret_read()
         if secret is None:
             return record
         hashed = {
@@ -249,7 +238,7 @@ class WhatIf:
         self, reads: WhatIfReads, record: NormalisedRecord, ids: list[str], plan: Plan
     ) -> None:
         """Look-alike evidence the record would bring: its blocks, candidates, scores."""
-        model = self.service.match_model(cast(ResolutionUnit, reads))
+        model = self.engine.match_model(cast(ResolutionUnit, reads))
         profile = profile_of_record(record)
         anchor = record_anchor(ids)
         if model is None or profile is None or anchor is None:
@@ -311,7 +300,7 @@ class WhatIf:
             counts = dict(counts)
             for other in gained[key]:
                 counts[_kind(other)] = counts.get(_kind(other), 0) + 1
-            now_shared, reason = self.service.resolver.shared_verdict(kind, counts)
+            now_shared, reason = self.engine.resolver.shared_verdict(kind, counts)
             if now_shared:
                 plan.overlay.shared[key] = True
                 plan.flipped[key] = reason
@@ -369,7 +358,7 @@ class WhatIf:
         return plan
 
     def _forget_look_alikes(
-        self, reads: WhatIfReads, records: list[dict[str, Any]], key: str, plan: Plan
+        self, reads: WhatIfReads, records: list[ObservingRecord], key: str, plan: Plan
     ) -> None:
         """The scrubbed records keep no attributes: every look-alike pair of theirs goes,
         and blocks they leave may fall back under the block limit."""
@@ -417,7 +406,7 @@ class WhatIf:
                 counts[_kind(other)] = counts.get(_kind(other), 0) - 1
             for other in gained.get(key, ()):
                 counts[_kind(other)] = counts.get(_kind(other), 0) + 1
-            now_shared, reason = self.service.resolver.shared_verdict(kind, counts)
+            now_shared, reason = self.engine.resolver.shared_verdict(kind, counts)
             if now_shared != shared:
                 plan.overlay.shared[key] = now_shared
                 plan.flipped[key] = reason

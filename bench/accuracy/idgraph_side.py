@@ -1,7 +1,7 @@
 """The idgraph side of the accuracy comparison: the live engine on the bench's Neo4j.
 
 Each data set goes the way a user would take it: records in through
-:meth:`IdentityService.ingest` (1000 per transaction, scored with the built-in default
+:meth:`IngestService.ingest` (1000 per transaction, scored with the built-in default
 model), then ``idgraph model fit`` (EM over the candidate pairs found by the graph's own
 blocks) and ``idgraph rematch`` (every record re-scored with the fitted model, customers
 re-evaluated incrementally). The clusters are read back from Neo4j twice: right after
@@ -22,8 +22,8 @@ from typing import Any
 
 from neo4j import Driver
 
+from app.bootstrap import Services
 from app.core.config import Settings
-from app.engine.service import IdentityService
 from app.store.graph_store import GraphStore
 from bench.accuracy.febrl import Dataset
 from bench.accuracy.metrics import SideResult
@@ -54,7 +54,7 @@ def run_idgraph(dataset: Dataset) -> list[SideResult]:
     driver = _connect(settings)
     reset_graph(driver, settings)
     store = GraphStore(driver, settings.neo4j_database)
-    service = IdentityService(
+    services = Services.over(
         store,
         settings.model_copy(update={"match_min_probability": MIN_PROBABILITY, **dataset.settings}),
     )
@@ -63,7 +63,7 @@ def run_idgraph(dataset: Dataset) -> list[SideResult]:
 
     started = time.perf_counter()
     for start in range(0, len(records), BATCH):
-        service.ingest(records[start : start + BATCH])
+        services.ingestion.ingest(records[start : start + BATCH])
     ingested = time.perf_counter()
     default = side_result("idgraph-default", driver, settings, keys, ingested - started)
     default.notes.update(
@@ -76,9 +76,9 @@ def run_idgraph(dataset: Dataset) -> list[SideResult]:
     )
 
     fit_started = time.perf_counter()  # the read-back above is not timed
-    model, fitted_pairs = service.fit_model()
+    model, fitted_pairs = services.models.fit()
     fitted = time.perf_counter()
-    rematched, changes = service.rematch()
+    rematched, changes = services.models.rematch()
     finished = time.perf_counter()
     seconds = (ingested - started) + (finished - fit_started)
     result = side_result("idgraph", driver, settings, keys, seconds)

@@ -25,8 +25,8 @@ import schemathesis
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
+from app.bootstrap import Services
 from app.core.config import Settings
-from app.engine.service import IdentityService
 from app.main import create_app
 from app.sampledata.generator import generate
 from app.store.graph_store import GraphStore
@@ -54,10 +54,10 @@ class RealValues:
 def _load_sample_data(driver: Any, settings: Settings) -> RealValues:
     store = GraphStore(driver, settings.neo4j_database)
     store.wipe()
-    service = IdentityService(store, settings)
+    services = Services.over(store, settings)
     records = [SourceRecord.model_validate(r) for r in generate(PEOPLE, seed=SEED).records]
     for start in range(0, len(records), 250):
-        service.ingest(records[start : start + 250])
+        services.ingestion.ingest(records[start : start + 250])
     with driver.session(database=settings.neo4j_database) as session:
         customers = session.run("MATCH (c:Customer) RETURN c.customer_id AS id ORDER BY id").value()
         identifiers = [
@@ -68,7 +68,7 @@ def _load_sample_data(driver: Any, settings: Settings) -> RealValues:
         ]
     overrides = []
     for (ka, va), (kb, vb) in zip(identifiers[0:6:2], identifiers[1:6:2], strict=True):
-        override = service.add_override(
+        override = services.overrides.add(
             OverrideRequest(
                 a=f"{ka}:{va}", b=f"{kb}:{vb}", decision="different", reason="fuzz", actor="t"
             )

@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
+from app.bootstrap import Services
+from app.engine.core import resolution_config
 from app.engine.matching import default_model
 from app.engine.normalize import Normaliser
 from app.engine.recluster import partition_records, stored_partition
-from app.engine.service import IdentityService, resolution_config
 from graph_models.records import SourceRecord
 
 pytestmark = pytest.mark.integration
@@ -37,23 +38,23 @@ def rec(source: str, rid: str, *ids: tuple[str, str], **attributes: str) -> Sour
     )
 
 
-def customer(service: IdentityService, key: str) -> str | None:
+def customer(services: Services, key: str) -> str | None:
     kind, value = key.split(":", 1)
-    return service.lookup(kind, value).customer_id
+    return services.lookups.lookup(kind, value).customer_id
 
 
-def agrees_with_the_oracle(service: IdentityService, store, records: list[SourceRecord]) -> None:
+def agrees_with_the_oracle(services: Services, store, records: list[SourceRecord]) -> None:
     rows = store.driver.execute_query(
         "MATCH (i:Identifier) RETURN i.key AS key, i.customer_id AS cid"
     ).records
     normaliser = Normaliser()
     oracle = partition_records(
         [normaliser.record(r) for r in records],
-        resolution_config(service.settings),
+        resolution_config(services.engine.settings),
         default_model(),
     )
     assert stored_partition({r["key"]: r["cid"] for r in rows}) == oracle.groups()
-    assert service.recluster(dry_run=True).differing_identifiers == 0
+    assert services.reclustering.recluster(dry_run=True).differing_identifiers == 0
 
 
 def split_reasons(store) -> list[str]:
@@ -72,24 +73,24 @@ def household() -> list[SourceRecord]:
     ]
 
 
-def test_a_household_sharing_a_landline_is_three_customers(service, store) -> None:
+def test_a_household_sharing_a_landline_is_three_customers(services, store) -> None:
     records = household()
     for record in records:  # one at a time: each arrival merges, then the policy splits
-        service.ingest([record])
+        services.ingestion.ingest([record])
 
-    people = {customer(service, key) for key in (MUM, DAD, KID)}
+    people = {customer(services, key) for key in (MUM, DAD, KID)}
     assert len(people) == 3 and None not in people
     # The landline holds all three birth dates: it cannot go with any one of them.
-    assert customer(service, HOME) not in people
-    agrees_with_the_oracle(service, store, records)
+    assert customer(services, HOME) not in people
+    agrees_with_the_oracle(services, store, records)
     reasons = split_reasons(store)
     assert reasons and all("disagree on birth_date" in r for r in reasons)
     assert any("crm|1" in r and "crm|2" in r for r in reasons)
     assert not any(date in r for r in reasons for date in DATES.values())
 
 
-def test_explain_names_the_conflicting_records_and_field(client, service) -> None:
-    service.ingest(household()[:2])
+def test_explain_names_the_conflicting_records_and_field(client, services) -> None:
+    services.ingestion.ingest(household()[:2])
 
     response = client.get("/v1/explain", params={"a": MUM, "b": DAD})
 
@@ -106,7 +107,7 @@ def test_explain_names_the_conflicting_records_and_field(client, service) -> Non
     assert not any(date in response.text for date in DATES.values())
 
 
-def test_look_alike_records_chain_a_household_that_the_policy_cuts(service, store) -> None:
+def test_look_alike_records_chain_a_household_that_the_policy_cuts(services, store) -> None:
     # Mum's web sign-up has no identifier but looks like her CRM record; her order shares
     # the landline with dad's CRM record. Look-alike and co-observation evidence chain
     # web|1 - mum - landline - dad; the birth dates cut the chain at the landline.
@@ -117,18 +118,18 @@ def test_look_alike_records_chain_a_household_that_the_policy_cuts(service, stor
         rec("orders", "1", ("email", MUM[6:]), ("phone", HOME[6:])),
         rec("crm", "2", ("email", DAD[6:]), ("phone", HOME[6:]), birth_date=DATES["dad"]),
     ]
-    service.ingest(records)
+    services.ingestion.ingest(records)
 
-    assert customer(service, "record:web|1") == customer(service, MUM)
-    assert customer(service, MUM) != customer(service, DAD)
-    agrees_with_the_oracle(service, store, records)
-    explained = service.explain("record:web|1", DAD)
+    assert customer(services, "record:web|1") == customer(services, MUM)
+    assert customer(services, MUM) != customer(services, DAD)
+    agrees_with_the_oracle(services, store, records)
+    explained = services.explanations.explain("record:web|1", DAD)
     assert explained.verdict == "policy_split" and explained.split is not None
     assert explained.split.field == "birth_date"
     assert "crm|2" in explained.split.records
 
 
-def test_typos_and_transposed_ids_do_not_split(service, store) -> None:
+def test_typos_and_transposed_ids_do_not_split(services, store) -> None:
     records = [
         rec(
             "crm", "1", ("email", "ann@x.example"), birth_date="1990-02-01", national_id="123456789"
@@ -138,26 +139,26 @@ def test_typos_and_transposed_ids_do_not_split(service, store) -> None:
             "orders", "1", ("phone", "4155550111"), birth_date="1990-01-02", national_id="123546789"
         ),
     ]
-    service.ingest(records)
+    services.ingestion.ingest(records)
 
-    assert customer(service, "email:ann@x.example") == customer(service, "phone:+14155550111")
+    assert customer(services, "email:ann@x.example") == customer(services, "phone:+14155550111")
     assert split_reasons(store) == []
-    agrees_with_the_oracle(service, store, records)
+    agrees_with_the_oracle(services, store, records)
 
 
-def test_a_different_national_id_splits(service, store) -> None:
+def test_a_different_national_id_splits(services, store) -> None:
     records = [
         rec("crm", "1", ("email", "ann@x.example"), national_id="123-45-6789"),
         rec("web", "1", ("email", "ann@x.example"), ("phone", "4155550111")),
         rec("orders", "1", ("phone", "4155550111"), national_id="987-65-4321"),
     ]
-    service.ingest(records)
+    services.ingestion.ingest(records)
 
-    assert customer(service, "email:ann@x.example") != customer(service, "phone:+14155550111")
-    agrees_with_the_oracle(service, store, records)
+    assert customer(services, "email:ann@x.example") != customer(services, "phone:+14155550111")
+    agrees_with_the_oracle(services, store, records)
 
 
-def test_replacing_a_record_lifts_its_conflict(service, store) -> None:
+def test_replacing_a_record_lifts_its_conflict(services, store) -> None:
     # crm|1 alone gives the email its birth date; replaced by a record that no longer
     # observes the email, the email loses the date without losing any link.
     first = [
@@ -165,14 +166,14 @@ def test_replacing_a_record_lifts_its_conflict(service, store) -> None:
         rec("web", "1", ("email", "ann@x.example"), ("phone", "4155550111")),
         rec("orders", "1", ("phone", "4155550111"), birth_date="1971-09-23"),
     ]
-    service.ingest(first)
-    assert customer(service, "email:ann@x.example") != customer(service, "phone:+14155550111")
+    services.ingestion.ingest(first)
+    assert customer(services, "email:ann@x.example") != customer(services, "phone:+14155550111")
 
     replaced = rec("crm", "1", ("email", "other@x.example"), birth_date="1990-02-01")
-    service.ingest([replaced])
+    services.ingestion.ingest([replaced])
 
-    assert customer(service, "email:ann@x.example") == customer(service, "phone:+14155550111")
-    agrees_with_the_oracle(service, store, [*first[1:], replaced])
+    assert customer(services, "email:ann@x.example") == customer(services, "phone:+14155550111")
+    agrees_with_the_oracle(services, store, [*first[1:], replaced])
 
 
 def twins() -> list[SourceRecord]:
@@ -196,20 +197,22 @@ def twins() -> list[SourceRecord]:
 def test_a_source_that_lists_each_person_once_keeps_twins_apart(store, neo4j_settings) -> None:
     records = twins()
     normalised = [Normaliser().record(r) for r in records]
-    plain = IdentityService(store, neo4j_settings)
-    together = partition_records(normalised, resolution_config(plain.settings), default_model())
+    plain = Services.over(store, neo4j_settings)
+    together = partition_records(
+        normalised, resolution_config(plain.engine.settings), default_model()
+    )
     assert frozenset({"record:census|1", "record:census|2"}) <= max(together.groups(), key=len)
 
     settings = neo4j_settings.model_copy(update={"one_record_per_person_sources": ["census"]})
-    service = IdentityService(store, settings)
+    services = Services.over(store, settings)
     for record in reversed(records):
-        service.ingest([record])
+        services.ingestion.ingest([record])
 
-    ann, anna = customer(service, "record:census|1"), customer(service, "record:census|2")
+    ann, anna = customer(services, "record:census|1"), customer(services, "record:census|2")
     assert ann != anna
-    assert customer(service, "record:ssa|9") in {ann, anna}
-    agrees_with_the_oracle(service, store, records)
-    explained = service.explain("record:census|1", "record:census|2")
+    assert customer(services, "record:ssa|9") in {ann, anna}
+    agrees_with_the_oracle(services, store, records)
+    explained = services.explanations.explain("record:census|1", "record:census|2")
     assert explained.verdict == "policy_split" and explained.split is not None
     assert explained.split.rule == "at most one census record per customer"
     assert sorted(explained.split.records) == ["census|1", "census|2"]

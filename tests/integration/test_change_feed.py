@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.bootstrap import Services
 from app.changes import cursor
 from app.changes.feed import ChangeFeed
-from app.engine.service import IdentityService
 from app.store.changes import Neo4jFeedStore, number_old_events
 from app.store.graph_store import GraphStore
 from graph_models.customers import OverrideRequest
@@ -87,7 +87,7 @@ def history_key(event: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def test_concurrent_batches_appear_once_in_commit_order(
-    client: TestClient, service: IdentityService, store: GraphStore
+    client: TestClient, services: Services, store: GraphStore
 ) -> None:
     feed = ChangeFeed(Neo4jFeedStore(store))
     spans: list[tuple[float, float]] = []
@@ -99,7 +99,7 @@ def test_concurrent_batches_appear_once_in_commit_order(
         try:
             for batch in writer_batches(writer):
                 started = time.monotonic()
-                service.ingest(batch)
+                services.ingestion.ingest(batch)
                 spans.append((started, time.monotonic()))
         except BaseException as exc:
             errors.append(exc)
@@ -140,7 +140,7 @@ def test_concurrent_batches_appear_once_in_commit_order(
         "MATCH (e:CustomerEvent) RETURN count(e) AS n", database_=store.database
     ).records[0]["n"]
     # Overrides and erasure write events through their own code paths.
-    service.add_override(
+    services.overrides.add(
         OverrideRequest(
             a="email:p1@example.com",
             b="email:p2@example.com",
@@ -149,7 +149,7 @@ def test_concurrent_batches_appear_once_in_commit_order(
             actor="test",
         )
     )
-    service.erase_identifier("email", "p3@example.com")
+    services.erasure.erase_identifier("email", "p3@example.com")
 
     events = read_feed(client, limit=7)
     sequences = [e["sequence"] for e in events]
@@ -190,14 +190,14 @@ def test_bad_cursor_and_limit_are_422_naming_the_field(client: TestClient) -> No
     assert client.get("/v1/changes", headers={"Authorization": "Bearer nope"}).status_code == 401
 
 
-def test_resuming_from_a_kept_cursor(client: TestClient, service: IdentityService) -> None:
-    service.ingest([source_record("crm", "1", email="a@example.com")])
+def test_resuming_from_a_kept_cursor(client: TestClient, services: Services) -> None:
+    services.ingestion.ingest([source_record("crm", "1", email="a@example.com")])
     first = client.get("/v1/changes").json()
     assert [e["type"] for e in first["changes"]] == ["created"]
     kept = first["next"]
     assert client.get("/v1/changes", params={"after": kept}).json()["changes"] == []
-    service.ingest([source_record("crm", "2", email="b@example.com", cookie="ck")])
-    service.ingest([source_record("web", "3", cookie="ck", email="a@example.com")])
+    services.ingestion.ingest([source_record("crm", "2", email="b@example.com", cookie="ck")])
+    services.ingestion.ingest([source_record("web", "3", cookie="ck", email="a@example.com")])
     later = client.get("/v1/changes", params={"after": kept}).json()
     assert [(e["sequence"], e["type"]) for e in later["changes"]] == [(2, "created"), (3, "merged")]
     assert later["next"] == later["changes"][-1]["cursor"]

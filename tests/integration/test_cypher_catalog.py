@@ -17,8 +17,8 @@ import pytest
 from neo4j import Driver, Record, RoutingControl
 from neo4j.graph import Node, Path
 
+from app.bootstrap import Services
 from app.core.config import Settings
-from app.engine.service import IdentityService
 from app.store import catalog
 from graph_models.records import SourceRecord
 
@@ -156,11 +156,11 @@ class TinyGraph:
     """Jane (an email and a phone from one CRM record) and a support line that six
     otherwise separate people gave as their phone (quarantined as shared)."""
 
-    def __init__(self, service: IdentityService, driver: Driver, database: str) -> None:
-        self.service = service
+    def __init__(self, services: Services, driver: Driver, database: str) -> None:
+        self.services = services
         self.driver = driver
         self.database = database
-        service.ingest(
+        services.ingestion.ingest(
             [
                 rec("crm", "1", ("email", "Jane@Example.com"), ("phone", "415-555-0100")),
                 *(
@@ -174,7 +174,7 @@ class TinyGraph:
                 ),
             ]
         )
-        jane = service.lookup("email", "jane@example.com").customer_id
+        jane = services.lookups.lookup("email", "jane@example.com").customer_id
         assert jane is not None
         self.jane: str = jane
 
@@ -189,8 +189,8 @@ class TinyGraph:
 
 
 @pytest.fixture
-def tiny(service: IdentityService, driver: Driver, neo4j_settings: Settings) -> TinyGraph:
-    return TinyGraph(service, driver, neo4j_settings.neo4j_database)
+def tiny(services: Services, driver: Driver, neo4j_settings: Settings) -> TinyGraph:
+    return TinyGraph(services, driver, neo4j_settings.neo4j_database)
 
 
 def check_customer_360(g: TinyGraph) -> None:
@@ -273,11 +273,11 @@ def check_evidence_path(g: TinyGraph) -> None:
 
 
 def check_customer_history(g: TinyGraph) -> None:
-    g.service.ingest([rec("web", "2", ("cookie", "ck1"), ("account", "u1"))])
-    other = g.service.lookup("cookie", "ck1").customer_id
+    g.services.ingestion.ingest([rec("web", "2", ("cookie", "ck1"), ("account", "u1"))])
+    other = g.services.lookups.lookup("cookie", "ck1").customer_id
     assert other is not None and other != g.jane
-    g.service.ingest([rec("web", "3", ("cookie", "ck1"), ("email", "jane@example.com"))])
-    assert g.service.lookup("cookie", "ck1").customer_id == g.jane
+    g.services.ingestion.ingest([rec("web", "3", ("cookie", "ck1"), ("email", "jane@example.com"))])
+    assert g.services.lookups.lookup("cookie", "ck1").customer_id == g.jane
     for asked in (other, g.jane):
         rows = g.run("customer_history", customer_id=asked)
         assert [r["type"] for r in rows] == ["created", "created", "merged"]
@@ -295,7 +295,7 @@ def add_look_alikes(g: TinyGraph) -> None:
         ("crm", "A-1", [("email", "jon.smyth@example.com")], "Jon", "Smyth"),
         ("web", "W-2", [], "John", "Smith"),
     ]
-    g.service.ingest(
+    g.services.ingestion.ingest(
         [
             SourceRecord.model_validate(
                 {
@@ -320,7 +320,7 @@ def check_similar_records(g: TinyGraph) -> None:
     add_look_alikes(g)
     [row] = g.run("similar_records", key="email:jon.smyth@example.com")
     assert row["within_customer"] is True
-    assert row["customer_id"] == g.service.lookup("record", "web|W-2").customer_id
+    assert row["customer_id"] == g.services.lookups.lookup("record", "web|W-2").customer_id
     assert {row["identifier"], row["other"]} == {"email:jon.smyth@example.com", "record:web|W-2"}
     assert row["records"] == ["crm|A-1", "web|W-2"]
     assert row["pair_probability"] > 0.7  # fuzzy names, same birth date and postcode
@@ -354,7 +354,7 @@ def check_largest_blocks(g: TinyGraph) -> None:
 def check_match_model(g: TinyGraph) -> None:
     assert g.run("match_model") == []
     add_look_alikes(g)
-    g.service.ingest(
+    g.services.ingestion.ingest(
         [
             SourceRecord.model_validate(
                 {
@@ -366,7 +366,7 @@ def check_match_model(g: TinyGraph) -> None:
             for n, name in enumerate(["Ann", "Anne", "Bob", "Rob"])
         ]
     )
-    model, pairs = g.service.fit_model()
+    model, pairs = g.services.models.fit()
     [row] = g.run("match_model")
     assert row["version"] == model.version and row["method"] == "em"
     assert row["fitted_on_pairs"] == pairs > 0

@@ -79,11 +79,11 @@ def expected(records: list[SourceRecord]):
     return partition_records([normaliser.record(r) for r in records], model=default_model())
 
 
-def ingest_in_batches(service, records: list[SourceRecord], rng: random.Random) -> None:
+def ingest_in_batches(services, records: list[SourceRecord], rng: random.Random) -> None:
     i = 0
     while i < len(records):
         size = rng.randint(1, 4)
-        service.ingest(records[i : i + size])
+        services.ingestion.ingest(records[i : i + size])
         i += size
 
 
@@ -93,7 +93,7 @@ def ingest_in_batches(service, records: list[SourceRecord], rng: random.Random) 
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(records=st.lists(record_strategy, min_size=1, max_size=14), seed=st.integers(0, 10**6))
-def test_partition_is_independent_of_order_and_batching(service, store, records, seed) -> None:
+def test_partition_is_independent_of_order_and_batching(services, store, records, seed) -> None:
     rng = random.Random(seed)
     # Distinct record keys so that "the set of records" is unambiguous.
     unique = list({r.key: r for r in records}.values())
@@ -101,12 +101,12 @@ def test_partition_is_independent_of_order_and_batching(service, store, records,
     store.wipe()
     shuffled = unique[:]
     rng.shuffle(shuffled)
-    ingest_in_batches(service, shuffled, rng)
-    service.ingest(shuffled[: rng.randint(0, len(shuffled))])  # re-sent: changes nothing
+    ingest_in_batches(services, shuffled, rng)
+    services.ingestion.ingest(shuffled[: rng.randint(0, len(shuffled))])  # re-sent: changes nothing
     partition, shared = stored(store)
     assert partition == reference.groups()
     assert shared == reference.shared
-    assert service.recluster(dry_run=True).differing_identifiers == 0
+    assert services.reclustering.recluster(dry_run=True).differing_identifiers == 0
 
 
 @settings(
@@ -119,10 +119,11 @@ def test_one_record_per_person_sources_are_order_independent(
     store, neo4j_settings, records, seed
 ) -> None:
     """With "crm lists each person once", the partition still depends only on the records."""
-    from app.engine.service import IdentityService, resolution_config
+    from app.bootstrap import Services
+    from app.engine.core import resolution_config
 
     settings = neo4j_settings.model_copy(update={"one_record_per_person_sources": ["crm"]})
-    service = IdentityService(store, settings)
+    services = Services.over(store, settings)
     rng = random.Random(seed)
     unique = list({r.key: r for r in records}.values())
     normaliser = Normaliser()
@@ -132,7 +133,7 @@ def test_one_record_per_person_sources_are_order_independent(
     store.wipe()
     shuffled = unique[:]
     rng.shuffle(shuffled)
-    ingest_in_batches(service, shuffled, rng)
+    ingest_in_batches(services, shuffled, rng)
     partition, shared = stored(store)
     assert partition == reference.groups()
     assert shared == reference.shared
@@ -147,11 +148,11 @@ def test_one_record_per_person_sources_are_order_independent(
     first=st.lists(record_strategy, min_size=1, max_size=10),
     later=st.lists(record_strategy, min_size=1, max_size=10),
 )
-def test_replacing_records_matches_a_fresh_load(service, store, first, later) -> None:
+def test_replacing_records_matches_a_fresh_load(services, store, first, later) -> None:
     """Re-sending record ids with new content ends where loading the final content would."""
     store.wipe()
-    service.ingest(first)
-    service.ingest(later)
+    services.ingestion.ingest(first)
+    services.ingestion.ingest(later)
     final = list({r.key: r for r in [*first, *later]}.values())
     reference = expected(final)
     partition, shared = stored(store)
@@ -165,7 +166,7 @@ def test_replacing_records_matches_a_fresh_load(service, store, first, later) ->
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(records=st.lists(record_strategy, min_size=1, max_size=14))
-def test_matches_networkx_components_without_policies(service, store, records) -> None:
+def test_matches_networkx_components_without_policies(services, store, records) -> None:
     # No accounts and no attributes (no policy split, no look-alike evidence); skip the
     # rare stream that quarantines something.
     plain = [
@@ -188,12 +189,12 @@ def test_matches_networkx_components_without_policies(service, store, records) -
         graph.add_nodes_from(keys)
         graph.add_edges_from(itertools.combinations(keys, 2))
     store.wipe()
-    service.ingest(plain)
+    services.ingestion.ingest(plain)
     partition, _ = stored(store)
     assert partition == {frozenset(c) for c in nx.connected_components(graph)}
 
 
-def test_concurrent_batches_touching_the_same_customers(service, store) -> None:
+def test_concurrent_batches_touching_the_same_customers(services, store) -> None:
     rng = random.Random(42)
     people = 30
     records = []
@@ -214,7 +215,7 @@ def test_concurrent_batches_touching_the_same_customers(service, store) -> None:
         )
     batches = [records[i : i + 20] for i in range(0, len(records), 20)]
     with ThreadPoolExecutor(max_workers=6) as pool:
-        list(pool.map(service.ingest, batches))
+        list(pool.map(services.ingestion.ingest, batches))
     partition, shared = stored(store)
     reference = expected(records)
     assert partition == reference.groups()

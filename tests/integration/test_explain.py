@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine.service import IdentityService
+from app.bootstrap import Services
 from graph_models.records import SourceRecord
 
 pytestmark = pytest.mark.integration
@@ -27,8 +27,8 @@ def explain(client, a: str, b: str) -> dict:
     return response.json()
 
 
-def test_same_customer_path_weakest_link_and_counterfactual(client, service) -> None:
-    service.ingest(
+def test_same_customer_path_weakest_link_and_counterfactual(client, services) -> None:
+    services.ingestion.ingest(
         [
             rec("crm", "1", ("email", "a@x.com"), ("phone", "4155550101")),
             rec("web", "2", ("phone", "4155550101"), ("cookie", "ck")),
@@ -48,8 +48,8 @@ def test_same_customer_path_weakest_link_and_counterfactual(client, service) -> 
     assert "web|2" not in out["summary"] and "cookie:ck" in out["summary"]
 
 
-def test_two_independent_paths_need_a_minimum_cut(client, service) -> None:
-    service.ingest(
+def test_two_independent_paths_need_a_minimum_cut(client, services) -> None:
+    services.ingestion.ingest(
         [
             rec("crm", "1", ("email", "m@x.com"), ("phone", "4155550111")),
             rec("crm", "2", ("email", "m@x.com"), ("phone", "4155550112")),
@@ -63,8 +63,8 @@ def test_two_independent_paths_need_a_minimum_cut(client, service) -> None:
     assert "No single link" in cf["summary"]
 
 
-def test_policy_split_names_the_policy_and_cut(client, service) -> None:
-    service.ingest(
+def test_policy_split_names_the_policy_and_cut(client, services) -> None:
+    services.ingestion.ingest(
         [
             rec("web", "a1", ("account", "alice"), ("cookie", "ca")),
             rec("web", "b1", ("account", "bob"), ("cookie", "cb")),
@@ -81,8 +81,8 @@ def test_policy_split_names_the_policy_and_cut(client, service) -> None:
     assert out["path"][0] == "account:web/alice" and out["path"][-1] == "account:web/bob"
 
 
-def test_cannot_link_override_is_named(client, service) -> None:
-    service.ingest([rec("crm", "1", ("email", "o@x.com"), ("phone", "4155550121"))])
+def test_cannot_link_override_is_named(client, services) -> None:
+    services.ingestion.ingest([rec("crm", "1", ("email", "o@x.com"), ("phone", "4155550121"))])
     created = client.post(
         "/v1/overrides",
         json={
@@ -98,8 +98,8 @@ def test_cannot_link_override_is_named(client, service) -> None:
     assert out["verdict"] == "override" and "shared office line" in out["split"]["rule"]
 
 
-def test_joined_only_through_a_shared_identifier(client, service) -> None:
-    service.ingest(
+def test_joined_only_through_a_shared_identifier(client, services) -> None:
+    services.ingestion.ingest(
         [
             rec("callcentre", f"c{n}", ("phone", f"+1415555{n:04d}"), ("phone", "+14159000000"))
             for n in range(8)
@@ -113,16 +113,16 @@ def test_joined_only_through_a_shared_identifier(client, service) -> None:
 
 
 def test_weak_link_below_threshold(client, store, neo4j_settings) -> None:
-    strict = IdentityService(store, neo4j_settings.model_copy(update={"join_threshold": 0.82}))
-    strict.ingest([rec("web", "1", ("device", "d1"), ("cookie", "k9"))])  # p = 0.80
-    explanation = strict.explain("device:d1", "cookie:k9")
+    strict = Services.over(store, neo4j_settings.model_copy(update={"join_threshold": 0.82}))
+    strict.ingestion.ingest([rec("web", "1", ("device", "d1"), ("cookie", "k9"))])  # p = 0.80
+    explanation = strict.explanations.explain("device:d1", "cookie:k9")
     assert explanation.verdict == "weak_link"
     assert explanation.weakest_link is not None and explanation.weakest_link.below_threshold
     assert explanation.weakest_link.records == ["web|1"]
 
 
-def test_no_path_and_errors(client, service) -> None:
-    service.ingest(
+def test_no_path_and_errors(client, services) -> None:
+    services.ingestion.ingest(
         [
             rec("crm", "1", ("email", "p@x.com")),
             rec("crm", "2", ("email", "q@x.com")),

@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from app.bootstrap import Services
 from app.cli import app
-from app.engine.service import IdentityService
 from app.loading.loader import BadRow, FileLoader
 from app.loading.mapping import RecordMapping, load_mapping, parse_mapping
 
@@ -60,50 +60,50 @@ def orders_parquet(path: Path) -> Path:
     return path
 
 
-def loader(service: IdentityService, mapping: RecordMapping, bad: list[BadRow]) -> FileLoader:
+def loader(services: Services, mapping: RecordMapping, bad: list[BadRow]) -> FileLoader:
     """The loader `idgraph load` builds, in batches of 2 (so a file spans batches)."""
     return FileLoader(
-        service,
+        services.ingestion,
         mapping,
         2,
-        known_kinds=sorted(service.normaliser.kinds),
-        check=service.normaliser.identifier,
+        known_kinds=sorted(services.engine.normaliser.kinds),
+        check=services.engine.normaliser.identifier,
         on_bad_row=bad.append,
     )
 
 
-def test_csv_and_parquet_load_and_are_found_through_the_service(service, store, tmp_path) -> None:
+def test_csv_and_parquet_load_and_are_found_through_the_service(services, store, tmp_path) -> None:
     bad: list[BadRow] = []
-    crm = loader(service, load_mapping(CRM_MAPPING), bad)
+    crm = loader(services, load_mapping(CRM_MAPPING), bad)
     (csv_reader,) = crm.open([CRM_CSV])
     csv_load = crm.load(csv_reader)
-    orders = loader(service, parse_mapping(ORDERS_MAPPING), bad)
+    orders = loader(services, parse_mapping(ORDERS_MAPPING), bad)
     (parquet_reader,) = orders.open([orders_parquet(tmp_path / "orders.parquet")])
     parquet_load = orders.load(parquet_reader)
     assert bad == []
     assert (csv_load.rows, csv_load.stored, parquet_load.stored) == (4, 4, 2)
     assert count(store, "MATCH (r:Record) RETURN count(r)") == 6
 
-    jane = service.lookup("email", "JANE.DOE@example.com")
+    jane = services.lookups.lookup("email", "JANE.DOE@example.com")
     assert jane.customer_id is not None
-    assert service.lookup("phone", "+14155550100").customer_id == jane.customer_id
-    assert service.lookup("account", "jdoe", source="crm").customer_id == jane.customer_id
-    profile = service.profile(jane.customer_id)
+    assert services.lookups.lookup("phone", "+14155550100").customer_id == jane.customer_id
+    assert services.lookups.lookup("account", "jdoe", source="crm").customer_id == jane.customer_id
+    profile = services.customers.profile(jane.customer_id)
     assert profile.attributes["birth_date"] == "1985-02-14"
     assert profile.attributes["first_name"] == "Jane"
     assert profile.sources == ["crm"]
 
     # the Parquet orders joined the CRM customers by email and by phone
-    omar = service.lookup("email", "omar.haddad@example.org").customer_id
+    omar = services.lookups.lookup("email", "omar.haddad@example.org").customer_id
     assert omar is not None
-    assert service.lookup("phone", "+14155550122").customer_id == omar
-    assert set(service.profile(omar).sources) == {"crm", "orders"}
-    li = service.lookup("phone", "+12125550199").customer_id
-    assert li is not None and service.lookup("phone", "+16465550101").customer_id == li
-    li_profile = service.profile(li)
+    assert services.lookups.lookup("phone", "+14155550122").customer_id == omar
+    assert set(services.customers.profile(omar).sources) == {"crm", "orders"}
+    li = services.lookups.lookup("phone", "+12125550199").customer_id
+    assert li is not None and services.lookups.lookup("phone", "+16465550101").customer_id == li
+    li_profile = services.customers.profile(li)
     assert li_profile.attributes["address_1"] == "88 Grand St\nApt 4"
     assert li_profile.attributes["postcode"] == "10013"
-    ana = service.lookup("email", "ana.perez@example.com").customer_id
+    ana = services.lookups.lookup("email", "ana.perez@example.com").customer_id
     assert ana is not None and ana not in (jane.customer_id, omar, li)
     records = store.driver.execute_query(
         "MATCH (r:Record {key: 'crm|C-1002'}) RETURN r.observed_at AS at"
@@ -112,7 +112,7 @@ def test_csv_and_parquet_load_and_are_found_through_the_service(service, store, 
 
 
 def test_a_reload_counts_nothing_twice_and_a_changed_row_replaces_its_record(
-    service, store, tmp_path
+    services, store, tmp_path
 ) -> None:
     path = tmp_path / "crm.csv"
     path.write_text(
@@ -123,29 +123,29 @@ def test_a_reload_counts_nothing_twice_and_a_changed_row_replaces_its_record(
         "attributes: {first_name: {column: first}}\n"
     )
     bad: list[BadRow] = []
-    (reader,) = loader(service, mapping, bad).open([path])
-    loader(service, mapping, bad).load(reader)
+    (reader,) = loader(services, mapping, bad).open([path])
+    loader(services, mapping, bad).load(reader)
     totals = "MATCH (r:Record) WITH count(r) AS r MATCH (i:Identifier) RETURN r, count(i)"
     before = store.driver.execute_query(totals).records[0].values()
     events = count(store, "MATCH (e:CustomerEvent) RETURN count(e)")
-    ann = service.lookup("email", "ann@example.com").customer_id
+    ann = services.lookups.lookup("email", "ann@example.com").customer_id
 
-    again = loader(service, mapping, bad)
+    again = loader(services, mapping, bad)
     (reader,) = again.open([path])
     assert again.load(reader).stored == 3
     assert store.driver.execute_query(totals).records[0].values() == before == [3, 3]
     assert count(store, "MATCH (e:CustomerEvent) RETURN count(e)") == events
-    assert service.lookup("email", "ann@example.com").customer_id == ann
+    assert services.lookups.lookup("email", "ann@example.com").customer_id == ann
 
     # the export again, one customer with a new address: still three records
     path.write_text(
         "id,email,first\n1,ann.lee@example.com,Ann\n2,bob@example.com,Bob\n3,cy@example.com,Cy\n"
     )
-    changed = loader(service, mapping, bad)
+    changed = loader(services, mapping, bad)
     (reader,) = changed.open([path])
     changed.load(reader)
     assert count(store, "MATCH (r:Record) RETURN count(r)") == 3
-    assert service.lookup("email", "ann.lee@example.com").customer_id is not None
+    assert services.lookups.lookup("email", "ann.lee@example.com").customer_id is not None
     assert count(store, "MATCH (i:Identifier {key: 'email:ann@example.com'}) RETURN count(i)") == 0
     assert bad == []
 

@@ -28,7 +28,7 @@ def customer(client, kind: str, value: str) -> str:
     return response.json()["customer_id"]
 
 
-def test_same_then_undo(client, service) -> None:
+def test_same_then_undo(client, services) -> None:
     post(client, record("crm", "1", ("email", "a@x.com"), ("phone", "4155550101")))
     post(client, record("crm", "2", ("email", "b@x.com"), ("phone", "4155550102")))
     ca, cb = customer(client, "email", "a@x.com"), customer(client, "email", "b@x.com")
@@ -50,7 +50,7 @@ def test_same_then_undo(client, service) -> None:
     assert customer(client, "email", "b@x.com") == ca
     merge = [c for c in override["changes"] if c["type"] == "merged"]
     assert merge and "confirmed on a call" in merge[0]["reason"]
-    assert service.recluster(dry_run=True).differing_identifiers == 0
+    assert services.reclustering.recluster(dry_run=True).differing_identifiers == 0
 
     again = client.post("/v1/overrides", json=body)
     assert again.status_code == 409
@@ -65,7 +65,7 @@ def test_same_then_undo(client, service) -> None:
     assert client.delete(f"/v1/overrides/{override['override_id']}").status_code == 404
 
 
-def test_different_splits_along_weakest_evidence(client, service) -> None:
+def test_different_splits_along_weakest_evidence(client, services) -> None:
     post(
         client,
         record("crm", "1", ("email", "c@x.com"), ("phone", "4155550103")),
@@ -88,7 +88,7 @@ def test_different_splits_along_weakest_evidence(client, service) -> None:
     assert customer(client, "email", "d@x.com") != customer(client, "email", "c@x.com")
     split = [c for c in created.json()["changes"] if c["type"] == "split"]
     assert split and "two siblings" in split[0]["reason"]
-    assert service.recluster(dry_run=True).differing_identifiers == 0
+    assert services.reclustering.recluster(dry_run=True).differing_identifiers == 0
     # New evidence does not undo the decision.
     post(client, record("orders", "4", ("email", "c@x.com"), ("email", "d@x.com")))
     assert customer(client, "email", "d@x.com") != customer(client, "email", "c@x.com")

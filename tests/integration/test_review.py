@@ -67,7 +67,7 @@ def queue(client, **params: Any) -> dict[str, Any]:
     return response.json()
 
 
-def test_grey_pair_listed_with_evidence_then_rejected_for_good(client, service) -> None:
+def test_grey_pair_listed_with_evidence_then_rejected_for_good(client, services) -> None:
     look_alikes(client)
     assert customer(client, JON) == customer(client, JOHN)
     page = queue(client)
@@ -98,14 +98,14 @@ def test_grey_pair_listed_with_evidence_then_rejected_for_good(client, service) 
     again = client.post("/v1/review/decisions", json=decision)
     assert again.status_code == 409
 
-    service.rematch()
+    services.models.rematch()
     assert customer(client, JON) != customer(client, JOHN)
-    report = service.recluster()
+    report = services.reclustering.recluster()
     assert report.differing_identifiers == 0
     assert customer(client, JON) != customer(client, JOHN)
 
 
-def test_grey_pair_accepted_as_same_survives_recluster(client, service) -> None:
+def test_grey_pair_accepted_as_same_survives_recluster(client, services) -> None:
     look_alikes(client)
     made = client.post(
         "/v1/review/decisions",
@@ -113,13 +113,13 @@ def test_grey_pair_accepted_as_same_survives_recluster(client, service) -> None:
     )
     assert made.status_code == 201, made.text
     assert made.json()["decision"] == "same"
-    service.rematch()
-    assert service.recluster().differing_identifiers == 0
+    services.models.rematch()
+    assert services.reclustering.recluster().differing_identifiers == 0
     assert customer(client, JON) == customer(client, JOHN)
     assert not queue(client)["items"]
 
 
-def test_close_policy_split_listed_and_an_analyst_can_overrule_it(client, service) -> None:
+def test_close_policy_split_listed_and_an_analyst_can_overrule_it(client, services) -> None:
     # one email, two accounts of one source: the account policy cuts a 0.95 link
     post(
         client,
@@ -142,12 +142,12 @@ def test_close_policy_split_listed_and_an_analyst_can_overrule_it(client, servic
     assert made.status_code == 201, made.text
     assert customer(client, a1) == customer(client, a2)
     assert queue(client)["total"] == 0
-    service.rematch()
-    assert service.recluster().differing_identifiers == 0
+    services.models.rematch()
+    assert services.reclustering.recluster().differing_identifiers == 0
     assert customer(client, a1) == customer(client, a2)
 
 
-def test_close_policy_split_confirmed_as_different(client, service) -> None:
+def test_close_policy_split_confirmed_as_different(client, services) -> None:
     post(
         client,
         rec("web", "1", ("email", "pat@x.com"), ("account", "u-1")),
@@ -159,7 +159,7 @@ def test_close_policy_split_confirmed_as_different(client, service) -> None:
     assert made.status_code == 201, made.text
     assert customer(client, a1) != customer(client, a2)
     assert queue(client)["total"] == 0
-    assert service.recluster().differing_identifiers == 0
+    assert services.reclustering.recluster().differing_identifiers == 0
 
 
 def test_paging_bounds_name_the_field(client) -> None:

@@ -18,11 +18,12 @@ from typing import Any
 
 import pytest
 
+from app.bootstrap import Services
 from app.core.config import Settings
+from app.engine.core import resolution_config
 from app.engine.matching import default_model
 from app.engine.normalize import Normaliser
 from app.engine.recluster import partition_records, stored_partition
-from app.engine.service import IdentityService, resolution_config
 from app.provision.neo4j_server import connection_settings
 from app.sampledata.generator import generate_for_records
 from app.store.graph_store import GraphStore
@@ -53,7 +54,7 @@ def post_all(apis: list[ApiProcess], batches: list[list[dict[str, Any]]]) -> lis
 
 
 def test_two_api_processes_writing_at_once_give_the_single_writer_partition(
-    service: IdentityService, store: GraphStore, neo4j_settings: Settings, tmp_path: Path
+    services: Services, store: GraphStore, neo4j_settings: Settings, tmp_path: Path
 ) -> None:
     records = generate_for_records(600, seed=11).records
     rng = random.Random(3)
@@ -79,12 +80,12 @@ def test_two_api_processes_writing_at_once_give_the_single_writer_partition(
     normaliser = Normaliser()
     oracle = partition_records(
         [normaliser.record(SourceRecord.model_validate(r)) for r in records],
-        resolution_config(service.settings),
+        resolution_config(neo4j_settings),
         default_model(),
     )
     assert stored_partition({r["key"]: r["cid"] for r in rows}) == oracle.groups()
     assert {r["key"]: bool(r["shared"]) for r in rows} == oracle.shared
-    assert service.recluster(dry_run=True).differing_identifiers == 0
+    assert services.reclustering.recluster(dry_run=True).differing_identifiers == 0
     stored_records = store.driver.execute_query(
         "MATCH (r:Record) RETURN count(r) AS n", database_=store.database
     ).records[0]["n"]
@@ -115,8 +116,8 @@ def test_the_routing_scheme_works_for_writes_and_routed_reads(
             database_="system",
         ).records[0]["servers"]
         assert {server["role"] for server in table} == {"WRITE", "READ", "ROUTE"}
-        service = IdentityService(GraphStore(driver, routed.neo4j_database), routed)
-        service.ingest(
+        routed_services = Services.over(GraphStore(driver, routed.neo4j_database), routed)
+        routed_services.ingestion.ingest(
             [
                 SourceRecord.model_validate(
                     {
@@ -130,8 +131,9 @@ def test_the_routing_scheme_works_for_writes_and_routed_reads(
                 )
             ]
         )
-        found = service.lookup("phone", "+14155550100")
+        found = routed_services.lookups.lookup("phone", "+14155550100")
         assert found.customer_id is not None
-        assert service.lookup("email", "routed@example.com").customer_id == found.customer_id
+        email = routed_services.lookups.lookup("email", "routed@example.com")
+        assert email.customer_id == found.customer_id
     finally:
         driver.close()

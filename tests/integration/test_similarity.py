@@ -16,6 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.bootstrap import Services
+from app.engine.core import resolution_config
 from app.engine.matching import (
     DEFAULT_COMPARISONS,
     TermFrequencies,
@@ -24,7 +26,6 @@ from app.engine.matching import (
 )
 from app.engine.normalize import Normaliser
 from app.engine.recluster import partition_records, similar_links, stored_partition
-from app.engine.service import IdentityService, resolution_config
 from app.engine.similarity import profile_of_record
 from graph_models.records import SourceRecord
 
@@ -90,8 +91,8 @@ def stored_state(store) -> tuple[set[frozenset[str]], dict[tuple[str, str], floa
     )
 
 
-def test_look_alike_records_without_identifiers_become_one_customer(service, store) -> None:
-    results = service.ingest(
+def test_look_alike_records_without_identifiers_become_one_customer(services, store) -> None:
+    results = services.ingestion.ingest(
         [
             record(
                 "crm",
@@ -129,9 +130,9 @@ def test_look_alike_records_without_identifiers_become_one_customer(service, sto
     assert by_id["A-1"].customer_id == by_id["O-9"].customer_id is not None
     assert by_id["O-10"].customer_id not in (None, by_id["A-1"].customer_id)
 
-    found = service.lookup("record", "crm|A-1")
+    found = services.lookups.lookup("record", "crm|A-1")
     assert found.customer_id == by_id["A-1"].customer_id
-    explanation = service.explain("record:crm|A-1", "record:orders|O-9")
+    explanation = services.explanations.explain("record:crm|A-1", "record:orders|O-9")
     assert explanation.same_customer
     (link,) = explanation.links
     assert link.rule == "fellegi_sunter"
@@ -147,15 +148,15 @@ def test_look_alike_records_without_identifiers_become_one_customer(service, sto
     assert any(b["key"].startswith("dob:") and b["n"] == 2 for b in blocks)
 
 
-def test_an_email_typo_does_not_create_a_stranger(service, store) -> None:
-    service.ingest(
+def test_an_email_typo_does_not_create_a_stranger(services, store) -> None:
+    services.ingestion.ingest(
         [
             record("crm", "A-1", attrs_of(PEOPLE[0]), [("email", "jane.doe@example.com")]),
             record("web", "W-7", attrs_of(PEOPLE[0]), [("email", "jane.doe@gmial.com")]),
         ]
     )
-    a = service.lookup("email", "jane.doe@example.com")
-    b = service.lookup("email", "jane.doe@gmial.com")
+    a = services.lookups.lookup("email", "jane.doe@example.com")
+    b = services.lookups.lookup("email", "jane.doe@gmial.com")
     assert a.customer_id == b.customer_id
     evidence = store.driver.execute_query(
         "MATCH (:Identifier {key: 'email:jane.doe@example.com'})-[s:SIMILAR]-"
@@ -166,12 +167,14 @@ def test_an_email_typo_does_not_create_a_stranger(service, store) -> None:
     assert comparison["first_name"]["level"] == "exact"
 
 
-def test_replacing_a_record_replaces_its_similarity_evidence(service, store) -> None:
-    service.ingest(
+def test_replacing_a_record_replaces_its_similarity_evidence(services, store) -> None:
+    services.ingestion.ingest(
         [record("crm", "A-1", attrs_of(PEOPLE[2])), record("web", "W-1", attrs_of(PEOPLE[2]))]
     )
     assert len(stored_state(store)[1]) == 1
-    service.ingest([record("web", "W-1", attrs_of(PEOPLE[3]))])  # now someone else entirely
+    services.ingestion.ingest(
+        [record("web", "W-1", attrs_of(PEOPLE[3]))]
+    )  # now someone else entirely
     partition, links = stored_state(store)
     assert links == {}
     assert frozenset({"record:crm|A-1"}) in partition
@@ -211,7 +214,7 @@ def test_similarity_is_independent_of_order_batching_and_block_flips(
     every batch, and the customers must still not depend on the order."""
     store.wipe()
     settings_ = neo4j_settings.model_copy(update={"match_max_block": cap})
-    service = IdentityService(store, settings_)
+    services = Services.over(store, settings_)
     rng = random.Random(seed)
     records = []
     for n, (person, salt, with_email) in enumerate(drafts):
@@ -221,7 +224,7 @@ def test_similarity_is_independent_of_order_batching_and_block_flips(
     if frozen:
         counted = _counted(records)
         model = manual_model(dataclasses.replace(model, frequencies=counted))
-        service.set_model(model)
+        services.models.set(model)
     # a few records are sent twice, the second time as another person (replacement)
     replacements = [
         record("src", r.record_id, attrs_of(PEOPLE[(i + 1) % len(PEOPLE)]))
@@ -233,7 +236,7 @@ def test_similarity_is_independent_of_order_batching_and_block_flips(
     i = 0
     while i < len(stream):
         size = rng.randint(1, 4)
-        service.ingest(stream[i : i + size])
+        services.ingestion.ingest(stream[i : i + size])
         i += size
 
     normaliser = Normaliser()
@@ -246,20 +249,20 @@ def test_similarity_is_independent_of_order_batching_and_block_flips(
     for pair, p in expected_links.items():
         assert links[pair] == pytest.approx(p)
     assert partition == partition_records(normalised, config, model).groups()
-    assert service.recluster(dry_run=True).differing_identifiers == 0
+    assert services.reclustering.recluster(dry_run=True).differing_identifiers == 0
 
 
-def test_fitting_a_model_and_rematching_rescores_the_evidence(service, store) -> None:
+def test_fitting_a_model_and_rematching_rescores_the_evidence(services, store) -> None:
     rng = random.Random(3)
     records = []
     for n in range(60):
         person = PEOPLE[n % 4]
         records.append(record("src", f"r{n}", attrs_of(person, rng)))
-    service.ingest(records)
-    model, pairs = service.fit_model()
+    services.ingestion.ingest(records)
+    model, pairs = services.models.fit()
     assert model.method == "em" and pairs > 0
-    assert service.match_model_now().version == model.version
-    done, _ = service.rematch(page=7)
+    assert services.models.current().version == model.version
+    done, _ = services.models.rematch(page=7)
     assert done == 60
     versions = store.driver.execute_query(
         "MATCH ()-[s:SIMILAR]->() RETURN collect(DISTINCT s.model_version) AS v"
@@ -267,22 +270,24 @@ def test_fitting_a_model_and_rematching_rescores_the_evidence(service, store) ->
     assert versions == [model.version]
     normalised = [Normaliser().record(r) for r in records]
     partition, links = stored_state(store)
-    expected = similar_links(normalised, service.resolver.config, model)
+    expected = similar_links(normalised, services.engine.resolver.config, model)
     assert set(links) == set(expected)
-    assert partition == partition_records(normalised, service.resolver.config, model).groups()
+    assert (
+        partition == partition_records(normalised, services.engine.resolver.config, model).groups()
+    )
 
 
-def test_erasing_a_matched_customer_leaves_no_attribute_behind(service, store) -> None:
-    service.ingest(
+def test_erasing_a_matched_customer_leaves_no_attribute_behind(services, store) -> None:
+    services.ingestion.ingest(
         [
             record("crm", "A-1", attrs_of(PEOPLE[3])),
             record("web", "W-1", attrs_of(PEOPLE[3], random.Random(1))),
             record("web", "W-2", attrs_of(PEOPLE[2])),
         ]
     )
-    customer = service.lookup("record", "crm|A-1").customer_id
-    assert service.lookup("record", "web|W-1").customer_id == customer
-    service.erase_customer(customer)
+    customer = services.lookups.lookup("record", "crm|A-1").customer_id
+    assert services.lookups.lookup("record", "web|W-1").customer_id == customer
+    services.erasure.erase_customer(customer)
     dump = store.driver.execute_query(
         "MATCH (n) RETURN properties(n) AS p UNION ALL MATCH ()-[r]->() RETURN properties(r) AS p"
     ).records
@@ -342,8 +347,8 @@ def test_api_explains_look_alikes_and_shows_the_model(client) -> None:
     assert rejected.status_code == 422 and "kind" in rejected.text
 
 
-def _graph_frequencies(service) -> TermFrequencies:
-    rows = service.store.in_read_transaction(lambda unit: unit.term_frequencies())
+def _graph_frequencies(services) -> TermFrequencies:
+    rows = services.store.in_read_transaction(lambda unit: unit.term_frequencies())
     return TermFrequencies.from_blocks(rows)
 
 
@@ -355,22 +360,22 @@ def _counted(records: list[SourceRecord]) -> TermFrequencies:
     return TermFrequencies.from_profiles(profiles, DEFAULT_COMPARISONS)
 
 
-def test_term_frequencies_follow_records_in_and_out(service, store) -> None:
+def test_term_frequencies_follow_records_in_and_out(services, store) -> None:
     """The counts in Neo4j equal a count over the records, after arrivals, a replacement
     and an erasure; the fitted model freezes them and scores a common surname lower."""
     rng = random.Random(11)
     records = [record("src", f"r{n}", attrs_of(PEOPLE[n % 5], rng)) for n in range(40)]
     for start in range(0, 40, 7):
-        service.ingest(records[start : start + 7])
-    assert _graph_frequencies(service) == _counted(records)
-    assert _graph_frequencies(service).count("last_name", "smith") >= 10
+        services.ingestion.ingest(records[start : start + 7])
+    assert _graph_frequencies(services) == _counted(records)
+    assert _graph_frequencies(services).count("last_name", "smith") >= 10
 
     replacement = record("src", "r0", attrs_of(PEOPLE[3]))  # jane doe becomes wei chen
-    service.ingest([replacement])
+    services.ingestion.ingest([replacement])
     current = [replacement, *records[1:]]
-    assert _graph_frequencies(service) == _counted(current)
+    assert _graph_frequencies(services) == _counted(current)
 
-    customer = service.lookup("record", "src|r2").customer_id
+    customer = services.lookups.lookup("record", "src|r2").customer_id
     erased = {
         k
         for (k,) in store.driver.execute_query(
@@ -379,12 +384,12 @@ def test_term_frequencies_follow_records_in_and_out(service, store) -> None:
             c=customer,
         ).records
     }
-    service.erase_customer(customer)
+    services.erasure.erase_customer(customer)
     left = [r for r in current if f"{r.source}|{r.record_id}" not in erased]
-    assert _graph_frequencies(service) == _counted(left)
+    assert _graph_frequencies(services) == _counted(left)
 
-    model, _ = service.fit_model()
-    assert model.frequencies == _graph_frequencies(service)
+    model, _ = services.models.fit()
+    assert model.frequencies == _graph_frequencies(services)
     smiths = [r for r in left if r.attributes["last_name"].lower() == "smith"]
     if len(smiths) >= 2:
         pair = model.score_pair(

@@ -17,10 +17,10 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.bootstrap import Services
 from app.changes import cursor
 from app.changes.feed import ChangeFeed
 from app.core.config import Settings
-from app.engine.service import IdentityService
 from app.store.changes import Neo4jFeedStore
 from app.store.graph_store import GraphStore
 from app.store.webhooks import Neo4jWebhookStore
@@ -98,14 +98,14 @@ def record(rid: str, **ids: str) -> SourceRecord:
     )
 
 
-def ingest(service: IdentityService, prefix: str, triples: int) -> None:
+def ingest(services: Services, prefix: str, triples: int) -> None:
     """Per triple, one batch each: a cookie (created), an email (created), then both
     (merged): three events."""
     for k in range(triples):
         cookie, email = f"{prefix}-ck-{k}", f"{prefix}-{k}@example.com"
-        service.ingest([record(f"{prefix}-{k}-a", cookie=cookie)])
-        service.ingest([record(f"{prefix}-{k}-b", email=email)])
-        service.ingest([record(f"{prefix}-{k}-c", cookie=cookie, email=email)])
+        services.ingestion.ingest([record(f"{prefix}-{k}-a", cookie=cookie)])
+        services.ingestion.ingest([record(f"{prefix}-{k}-b", email=email)])
+        services.ingestion.ingest([record(f"{prefix}-{k}-c", cookie=cookie, email=email)])
 
 
 def feed_ids(store: GraphStore) -> list[str]:
@@ -173,9 +173,9 @@ def test_subscriptions_are_validated_and_the_secret_shown_once(quiet_client: Tes
 
 
 def test_a_new_subscription_starts_at_the_end_and_lag_is_a_metric(
-    quiet_client: TestClient, service: IdentityService, store: GraphStore
+    quiet_client: TestClient, services: Services, store: GraphStore
 ) -> None:
-    ingest(service, "old", 1)
+    ingest(services, "old", 1)
     client = quiet_client
     now_on = client.post("/v1/webhooks", json={"url": "https://a.example/h"}).json()
     everything = client.post(
@@ -187,7 +187,7 @@ def test_a_new_subscription_starts_at_the_end_and_lag_is_a_metric(
     assert everything["status"]["sequence"] == 0 and everything["status"]["lag_events"] == head
     assert everything["status"]["lag_seconds"] >= 0
 
-    ingest(service, "new", 1)
+    ingest(services, "new", 1)
     scrape = client.get("/metrics")
     assert scrape.status_code == 200
     lag = {
@@ -249,12 +249,12 @@ def test_backoff_doubles_up_to_the_maximum() -> None:
 
 
 def test_failures_back_off_then_the_same_event_is_delivered(
-    service: IdentityService, store: GraphStore, neo4j_settings: Settings
+    services: Services, store: GraphStore, neo4j_settings: Settings
 ) -> None:
     """Filtered: only merges. The receiver answers 503 twice: the attempt count, error and
     back-off show in the status, the cursor stays, and the third attempt succeeds."""
     receiver = Receiver(answer=lambda n: 503 if n < 2 else 204)
-    ingest(service, "a", 2)  # created, created, merged, twice
+    ingest(services, "a", 2)  # created, created, merged, twice
     webhook_id = subscribe(store, receiver.url, ["merged"])
     subscriptions = Neo4jWebhookStore(store)
     settings = delivery_settings(neo4j_settings)
@@ -293,9 +293,9 @@ def test_failures_back_off_then_the_same_event_is_delivered(
 
 
 def test_one_process_at_a_time_delivers_a_subscription(
-    service: IdentityService, store: GraphStore, neo4j_settings: Settings, receiver: Receiver
+    services: Services, store: GraphStore, neo4j_settings: Settings, receiver: Receiver
 ) -> None:
-    ingest(service, "b", 2)
+    ingest(services, "b", 2)
     webhook_id = subscribe(store, receiver.url, [])
     settings = delivery_settings(neo4j_settings)
     subscriptions = Neo4jWebhookStore(store)
@@ -324,14 +324,14 @@ def test_one_process_at_a_time_delivers_a_subscription(
 
 @pytest.mark.slow
 def test_killed_api_loses_no_event(
-    service: IdentityService, store: GraphStore, neo4j_settings: Settings, tmp_path: Path
+    services: Services, store: GraphStore, neo4j_settings: Settings, tmp_path: Path
 ) -> None:
     """A slow receiver; the API is killed with SIGKILL after some deliveries, restarted,
     and every event arrives, first arrivals in feed order, each signed."""
     receiver = Receiver(delay=0.15)
     api = ApiProcess(neo4j_settings, tmp_path / "api.log", API_PORT, env=DELIVERY_ENV)
     try:
-        ingest(service, "k", 12)  # 24 creations, 12 merges
+        ingest(services, "k", 12)  # 24 creations, 12 merges
         expected = feed_ids(store)
         assert len(expected) == 36
         api.start()
@@ -354,7 +354,7 @@ def test_killed_api_loses_no_event(
         assert status < len(expected)
 
         api.start()
-        ingest(service, "after", 1)  # events after the restart come too
+        ingest(services, "after", 1)  # events after the restart come too
         expected = feed_ids(store)
         wait_for(
             lambda: set(receiver.first_arrivals()) >= set(expected), 120, "every event to arrive"

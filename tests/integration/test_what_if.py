@@ -119,7 +119,7 @@ def test_override_different_predicts_the_split(client, driver) -> None:
     assert_applied(prediction, before, customers(driver))
 
 
-def test_quarantine_predicts_the_split(client, driver, service) -> None:
+def test_quarantine_predicts_the_split(client, driver, services) -> None:
     post(
         client,
         rec("crm", "1", ("email", "a@x.com"), ("phone", "4155550199")),
@@ -134,9 +134,9 @@ def test_quarantine_predicts_the_split(client, driver, service) -> None:
     def apply(unit):  # what recluster does when the shared rule flips an identifier
         key = "phone:+14155550199"
         unit.set_shared([{"key": key, "shared": True, "reason": "by hand"}])
-        return service.resolver.reevaluate(unit, {key}, datetime.now(UTC))
+        return services.engine.resolver.reevaluate(unit, {key}, datetime.now(UTC))
 
-    service.store.in_write_transaction(apply)
+    services.store.in_write_transaction(apply)
     assert_applied(prediction, before, customers(driver))
 
 

@@ -21,8 +21,8 @@ def test_cursor_round_trip(sequence: int) -> None:
 @pytest.mark.parametrize("bad", ["", "x", "djE6", "djE6LTE", "djE6MDE", "djI6MQ", "djE6MQ!", "€"])
 def test_bad_cursors_name_the_field(bad: str) -> None:
     with pytest.raises(InvalidInputError) as raised:
-        cursor.decode(bad, ("body", "after"))
-    assert raised.value.errors[0]["loc"] == ["body", "after"]
+        cursor.decode(bad, ("after",))
+    assert raised.value.errors[0].field == ("after",)
 
 
 def test_too_large_sequence_is_refused() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.errors import InvalidInputError
+from app.core.errors import FieldError, InvalidInputError, RecordRef
 from app.engine.normalize import Normaliser
 from app.loading.loader import BadRow, FileLoader
 from app.loading.mapping import parse_mapping
@@ -193,7 +193,7 @@ def test_times() -> None:
 
 
 class ListSink:
-    """Takes batches like IdentityService.ingest; refuses records whose id is in ``refuse``
+    """Takes batches like IngestService.ingest; refuses records whose id is in ``refuse``
     the way the service does (422 naming the batch position), storing nothing of the batch."""
 
     def __init__(self, refuse: set[str] = frozenset()) -> None:  # type: ignore[assignment]
@@ -201,8 +201,13 @@ class ListSink:
         self.refuse = refuse
 
     def ingest(self, records: Sequence[SourceRecord]) -> list[object]:
-        errors: list[dict[str, object]] = [
-            {"loc": ["body", "records", i, "identifiers", 0, "value"], "type": "invalid"}
+        errors = [
+            FieldError(
+                ("identifiers", 0, "value"),
+                "refused",
+                "invalid",
+                RecordRef(i, r.source, r.record_id),
+            )
             for i, r in enumerate(records)
             if r.record_id in self.refuse
         ]

@@ -204,13 +204,13 @@ def test_record_errors_name_every_bad_field(normaliser: Normaliser) -> None:
         normaliser.record(record)
 
     assert "web|evt-1" in caught.value.message
-    assert [e["loc"] for e in caught.value.errors] == [
-        ["identifiers", 1, "value"],
-        ["identifiers", 2, "kind"],
-        ["identifiers", 3, "value"],
+    assert [e.field for e in caught.value.errors] == [
+        ("identifiers", 1, "value"),
+        ("identifiers", 2, "kind"),
+        ("identifiers", 3, "value"),
     ]
-    assert all(e["type"] == "invalid_identifier" for e in caught.value.errors)
-    assert all(e["msg"] for e in caught.value.errors)
+    assert all(e.type == "invalid_identifier" for e in caught.value.errors)
+    assert all(e.msg for e in caught.value.errors)
 
 
 def test_content_hash_ignores_identifier_order(normaliser: Normaliser) -> None:

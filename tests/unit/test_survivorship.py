@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.engine.service import DEFAULT_SOURCE_PRIORITY, golden_attributes
+from app.reads.survivorship import DEFAULT_SOURCE_PRIORITY, golden_attributes
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import AdminDep, ReaderDep, ReadsDep, ServiceDep
+from app.api.deps import AdminDep, CustomersDep, ErasureDep, ReaderDep
 from app.api.params import AsOf, CustomerId
 from app.core import metrics
 from graph_models.customers import (
@@ -34,14 +34,13 @@ _404: dict[int | str, dict[str, Any]] = {404: {"description": "No such customer 
 def get_customer(
     customer_id: CustomerId,
     _: ReaderDep,
-    service: ServiceDep,
-    reads: ReadsDep,
+    customers: CustomersDep,
     as_of: AsOf = None,
 ) -> CustomerProfile:
     """Identifiers with membership confidence, golden attributes, sources, confidence."""
     if as_of is not None:
-        return reads.as_of(customer_id, as_of)
-    return service.profile(customer_id)
+        return customers.as_of(customer_id, as_of)
+    return customers.profile(customer_id)
 
 
 @router.get(
@@ -53,12 +52,12 @@ def get_customer(
 def get_history(
     customer_id: CustomerId,
     _: ReaderDep,
-    reads: ReadsDep,
+    customers: CustomersDep,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> CustomerHistory:
     """Events about this id and every id merged into the one it lives on as."""
-    return reads.history(customer_id, offset, limit)
+    return customers.history(customer_id, offset, limit)
 
 
 @router.get(
@@ -70,12 +69,12 @@ def get_history(
 def get_lineage(
     customer_id: CustomerId,
     _: ReaderDep,
-    reads: ReadsDep,
+    customers: CustomersDep,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> CustomerLineage:
     """Records grouped by source in time order, and links with their evidence; paged."""
-    return reads.lineage(customer_id, offset, limit)
+    return customers.lineage(customer_id, offset, limit)
 
 
 @router.delete(
@@ -84,9 +83,9 @@ def get_lineage(
     summary="Erase a person: every identifier of this customer and the evidence from them",
     responses=_404,
 )
-def erase_customer(customer_id: CustomerId, _: AdminDep, service: ServiceDep) -> ErasureReport:
+def erase_customer(customer_id: CustomerId, _: AdminDep, erasure: ErasureDep) -> ErasureReport:
     """Removes the identifiers, the personal data of their records and the links built from
     them; what remains is re-evaluated; history keeps an entry with a keyed hash only."""
-    report = service.erase_customer(customer_id)
+    report = erasure.erase_customer(customer_id)
     metrics.count_changes(report.changes)
     return report

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter
 
-from app.api.deps import ReaderDep, ServiceDep
+from app.api.deps import ExplainDep, ReaderDep
 from app.api.params import identifier_ref
 from graph_models.customers import Explanation
 
@@ -24,7 +24,7 @@ router = APIRouter(tags=["explain"])
 )
 def explain(
     _: ReaderDep,
-    service: ServiceDep,
+    explanations: ExplainDep,
     a: Annotated[str, identifier_ref("email:jane@example.com")],
     b: Annotated[str, identifier_ref("phone:+14155550100")],
 ) -> Explanation:
@@ -32,4 +32,4 @@ def explain(
     counterfactual; or why not: no path, a link below the threshold, a policy split
     (policy and cut links; for an attribute policy the field and the two records that
     disagreed), an override, or a quarantined shared identifier."""
-    return service.explain(a, b)
+    return explanations.explain(a, b)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.deps import AdminDep, ServiceDep
+from app.api.deps import AdminDep, ErasureDep
 from app.api.params import KindPath, ValuePath
 from app.core import metrics
 from graph_models.customers import ErasureReport
@@ -19,9 +19,9 @@ router = APIRouter(tags=["erasure"])
     responses={404: {"description": "The identifier is not in the graph"}},
 )
 def erase_identifier(
-    kind: KindPath, value: ValuePath, _: AdminDep, service: ServiceDep
+    kind: KindPath, value: ValuePath, _: AdminDep, erasure: ErasureDep
 ) -> ErasureReport:
     """The value is normalised as in lookups (accounts as ``web/u-123``)."""
-    report = service.erase_identifier(kind, value)
+    report = erasure.erase_identifier(kind, value)
     metrics.count_changes(report.changes)
     return report

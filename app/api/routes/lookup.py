@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import ReaderDep, ServiceDep
+from app.api.deps import LookupsDep, ReaderDep
 from graph_models.customers import LookupResult
 from graph_models.identifiers import MAX_KIND_LENGTH, MAX_VALUE_LENGTH
 from graph_models.records import MAX_SOURCE_LENGTH
@@ -44,7 +44,7 @@ class LookupRequest(BaseModel):
 )
 async def lookup(
     _: ReaderDep,
-    service: ServiceDep,
+    lookups: LookupsDep,
     kind: Annotated[str, Query(min_length=1, max_length=MAX_KIND_LENGTH, examples=["email"])],
     value: Annotated[
         str,
@@ -62,7 +62,7 @@ async def lookup(
     """Normalised as at ingestion; a shared identifier answers with ``shared: true``.
 
     Prefer ``POST /v1/lookup`` for emails and phones: URLs end up in proxies' logs."""
-    return await service.lookup_async(kind, value, source)
+    return await lookups.lookup_async(kind, value, source)
 
 
 @router.post(
@@ -71,6 +71,6 @@ async def lookup(
     summary="Resolve one identifier to its customer (identifier in the body)",
     responses=_404,
 )
-async def lookup_post(_: ReaderDep, service: ServiceDep, request: LookupRequest) -> LookupResult:
+async def lookup_post(_: ReaderDep, lookups: LookupsDep, request: LookupRequest) -> LookupResult:
     """As ``GET /v1/lookup``, with the identifier in a JSON body instead of the URL."""
-    return await service.lookup_async(request.kind, request.value, request.source)
+    return await lookups.lookup_async(request.kind, request.value, request.source)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.deps import ReaderDep, ServiceDep
+from app.api.deps import ModelsDep, ReaderDep
 from graph_models.customers import MatchLevelView, MatchModelView
 
 router = APIRouter(tags=["matching"])
@@ -15,9 +15,9 @@ router = APIRouter(tags=["matching"])
     response_model=MatchModelView,
     summary="The active match model: m/u probabilities per field and level",
 )
-def match_model(_: ReaderDep, service: ServiceDep) -> MatchModelView:
+def match_model(_: ReaderDep, models: ModelsDep) -> MatchModelView:
     """The model fitted with ``idgraph model fit`` (EM or labels), else the built-in one."""
-    model = service.match_model_now()
+    model = models.current()
     return MatchModelView(
         version=model.version,
         method=model.method,

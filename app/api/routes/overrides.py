@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from app.api.deps import AdminDep, ReaderDep, ServiceDep
+from app.api.deps import AdminDep, OverridesDep, ReaderDep
 from app.api.params import OverrideId
 from app.core import metrics
 from graph_models.customers import Override, OverrideRequest
@@ -23,9 +23,9 @@ router = APIRouter(tags=["overrides"])
         422: {"description": "a or b is not kind:value, or does not normalise"},
     },
 )
-def create_override(request: OverrideRequest, _: AdminDep, service: ServiceDep) -> Override:
+def create_override(request: OverrideRequest, _: AdminDep, overrides: OverridesDep) -> Override:
     """Clustering honours it at once (must-link / cannot-link); history records it."""
-    override = service.add_override(request)
+    override = overrides.add(request)
     metrics.count_changes(override.changes)
     return override
 
@@ -36,9 +36,9 @@ def create_override(request: OverrideRequest, _: AdminDep, service: ServiceDep) 
     summary="One override",
     responses={404: {"description": "No such override"}},
 )
-def get_override(override_id: OverrideId, _: ReaderDep, service: ServiceDep) -> Override:
+def get_override(override_id: OverrideId, _: ReaderDep, overrides: OverridesDep) -> Override:
     """The decision, who made it and why."""
-    return service.get_override(override_id)
+    return overrides.get(override_id)
 
 
 @router.delete(
@@ -47,8 +47,8 @@ def get_override(override_id: OverrideId, _: ReaderDep, service: ServiceDep) -> 
     summary="Undo an override",
     responses={404: {"description": "No such override"}},
 )
-def delete_override(override_id: OverrideId, _: AdminDep, service: ServiceDep) -> Override:
+def delete_override(override_id: OverrideId, _: AdminDep, overrides: OverridesDep) -> Override:
     """The customers it shaped are re-evaluated at once; history records the removal."""
-    override = service.remove_override(override_id)
+    override = overrides.remove(override_id)
     metrics.count_changes(override.changes)
     return override

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.api.deps import ServiceDep, WriterDep
+from app.api.deps import IngestDep, WriterDep
 from app.core import metrics
 from graph_models.customers import RecordsResponse
 from graph_models.records import SourceRecord
@@ -42,9 +42,9 @@ class RecordBatch(BaseModel):
     summary="Ingest a batch of source records",
     responses={422: {"description": "A bad batch: each bad record and field is named"}},
 )
-def post_records(batch: RecordBatch, _: WriterDep, service: ServiceDep) -> RecordsResponse:
+def post_records(batch: RecordBatch, _: WriterDep, ingestion: IngestDep) -> RecordsResponse:
     """Store the batch's evidence and return each record's customer and the changes caused."""
-    results = service.ingest(batch.records)
+    results = ingestion.ingest(batch.records)
     metrics.RECORDS_INGESTED.inc(len(results))
     metrics.count_changes(c for r in results for c in r.changes)
     return RecordsResponse(results=results)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.api.caller import AdminCallerDep
-from app.api.deps import ReaderDep, ServiceDep, SettingsDep, StoreDep
+from app.api.deps import EngineDep, OverridesDep, ReaderDep, SettingsDep, StoreDep
 from app.core import metrics
 from app.review.service import ReviewQueue
 from app.store.graph_store import GraphStore
@@ -18,15 +18,20 @@ from graph_models.review import ReviewDecision, ReviewKind, ReviewPage
 router = APIRouter(tags=["review"])
 
 
-def _queue(store: GraphStore, service: ServiceDep, settings: SettingsDep) -> ReviewQueue:
-    return ReviewQueue(lambda work: in_what_if_transaction(store, work), service, settings)
+def _queue(
+    store: GraphStore, engine: EngineDep, overrides: OverridesDep, settings: SettingsDep
+) -> ReviewQueue:
+    return ReviewQueue(
+        lambda work: in_what_if_transaction(store, work), engine, overrides, settings
+    )
 
 
 @router.get("/review", response_model=ReviewPage, summary="Doubtful matches, most useful first")
 def review(
     _: ReaderDep,
     store: StoreDep,
-    service: ServiceDep,
+    engine: EngineDep,
+    overrides: OverridesDep,
     settings: SettingsDep,
     kind: Annotated[
         ReviewKind | None, Query(description="pair or policy_split; all if unset")
@@ -36,7 +41,7 @@ def review(
 ) -> ReviewPage:
     """Pairs in the grey zone around the join threshold and policy splits that cut strong
     evidence, each with its evidence; ``a`` and ``b`` of an item are what a decision names."""
-    return _queue(store, service, settings).page(kind, offset, limit)
+    return _queue(store, engine, overrides, settings).page(kind, offset, limit)
 
 
 @router.post(
@@ -54,11 +59,12 @@ def decide(
     decision: ReviewDecision,
     caller: AdminCallerDep,
     store: StoreDep,
-    service: ServiceDep,
+    engine: EngineDep,
+    overrides: OverridesDep,
     settings: SettingsDep,
 ) -> Override:
     """Becomes an override signed with the key's short name (and the analyst's name if
     given): it survives rematch and recluster, and DELETE /v1/overrides/{id} undoes it."""
-    override = _queue(store, service, settings).decide(decision, caller.name)
+    override = _queue(store, engine, overrides, settings).decide(decision, caller.name)
     metrics.count_changes(override.changes)
     return override

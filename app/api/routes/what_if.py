@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.deps import ReaderDep, ServiceDep, StoreDep
+from app.api.deps import EngineDep, ReaderDep, StoreDep
 from app.store.whatif import in_what_if_transaction
 from app.whatif.service import WhatIf
 from graph_models.whatif import WhatIfRequest, WhatIfResult
@@ -23,8 +23,8 @@ router = APIRouter(tags=["what-if"])
     },
 )
 def what_if(
-    request: WhatIfRequest, _: ReaderDep, store: StoreDep, service: ServiceDep
+    request: WhatIfRequest, _: ReaderDep, store: StoreDep, engine: EngineDep
 ) -> WhatIfResult:
     """The customers that would merge or split and the identifiers whose customer would
     change, from the live graph in one read-only transaction: nothing is written."""
-    return WhatIf(lambda work: in_what_if_transaction(store, work), service).predict(request)
+    return WhatIf(lambda work: in_what_if_transaction(store, work), engine).predict(request)

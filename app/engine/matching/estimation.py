@@ -6,10 +6,11 @@
   pairs, without labels: the prior and ``m`` (and ``u`` unless it is held fixed).
 * :func:`fit_labelled` -- counts from pairs a person has labelled.
 
-``IdentityService.fit_model`` (``idgraph model fit``) is the one path that fits a model
-from a graph: it takes ``u`` from random pairs, the prior and ``m`` by EM with that ``u``
-held fixed (EM left free to move ``u`` too tends to learn "same household" as its match
-class), and the term frequencies counted in the graph.
+``ModelLifecycle.fit`` (``app/model_lifecycle``, ``idgraph model fit``) is the one path
+that fits a model from a graph: it takes ``u`` from random pairs (and the address's
+conditional ``u`` from random pairs sharing a surname), the prior and ``m`` by EM with
+that ``u`` held fixed (EM left free to move ``u`` too tends to learn "same household" as
+its match class), and the term frequencies counted in the graph.
 """
 
 from __future__ import annotations
