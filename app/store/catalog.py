@@ -33,12 +33,3 @@ def names(folder: str) -> list[str]:
         for entry in CYPHER.joinpath(folder).iterdir()
         if entry.is_file() and entry.name.endswith(SUFFIX)
     )
-
-
-def folders() -> list[str]:
-    """The folders of statements (``analyst``, ``queries``, ``schema``), sorted."""
-    return sorted(
-        entry.name
-        for entry in CYPHER.iterdir()
-        if entry.is_dir() and any(child.name.endswith(SUFFIX) for child in entry.iterdir())
-    )

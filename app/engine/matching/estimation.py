@@ -230,6 +230,14 @@ def fit_labelled(
     return versioned(model, "labels")
 
 
+def _chance_levels(counts: Sequence[float]) -> tuple[float, ...]:
+    """Sampled pairs per level as ``u``; a level no sampled pair reached counts one pair
+    (a rare agreement, not an impossible one)."""
+    return _normalised(
+        [v if v > 0 or level == 0 else 1.0 for level, v in enumerate(counts)], PROBABILITY_FLOOR
+    )
+
+
 def estimate_u_random(
     profiles: Sequence[MatchProfile],
     start: MatchModel,
@@ -270,12 +278,7 @@ def estimate_u_random(
     for i, j in sample:
         for k, level in enumerate(compare(ordered[i], ordered[j], comparisons)):
             counts[k][level] += 1.0
-    u = {
-        c.name: _normalised(
-            [v if v > 0 or level == 0 else 1.0 for level, v in enumerate(row)], PROBABILITY_FLOOR
-        )
-        for c, row in zip(comparisons, counts, strict=True)
-    }
+    u = {c.name: _chance_levels(row) for c, row in zip(comparisons, counts, strict=True)}
     for c, row in zip(comparisons, counts, strict=True):
         if sum(row[1:]) == 0.0:  # never compared: keep the start's
             u[c.name] = tuple(start.u[c.name])
@@ -354,10 +357,7 @@ def estimate_u_given(
             counts[gamma[k]] += 1.0
         if sum(counts[1:]) < MIN_SESSION_PAIRS:
             continue
-        u_given[name] = _normalised(
-            [v if v > 0 or level == 0 else 1.0 for level, v in enumerate(counts)],
-            PROBABILITY_FLOOR,
-        )
+        u_given[name] = _chance_levels(counts)
     return dataclasses.replace(start, u_given=u_given)
 
 
