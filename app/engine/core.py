@@ -13,7 +13,7 @@ from app.engine.clustering import AttributePolicy, KindPolicy
 from app.engine.matching import MatchModel, default_model
 from app.engine.normalize import Normaliser
 from app.engine.ports import ModelUnit
-from app.engine.resolver import ResolutionConfig, Resolver
+from app.engine.resolution import ResolutionConfig, Resolver
 from app.engine.scoring import ScoringConfig
 from app.engine.similarity import MatchingConfig
 from graph_models.identifiers import identifier_key
