@@ -34,6 +34,7 @@ def resolution_config(settings: Settings) -> ResolutionConfig:
             enabled=settings.matching_enabled,
             max_block=settings.match_max_block,
             min_probability=settings.match_min_probability,
+            one_per_person=frozenset(settings.one_record_per_person_sources),
         ),
         attribute_policies=tuple(
             AttributePolicy(**policy) for policy in settings.attribute_policies

@@ -163,7 +163,9 @@ def similar_links(
         if profile is not None:
             profiles.append(profile)
     similar: dict[tuple[str, str], float] = {}
-    for mine, theirs in candidate_pairs(profiles, config.matching.max_block):
+    for mine, theirs in candidate_pairs(
+        profiles, config.matching.max_block, config.matching.one_per_person
+    ):
         scored = model.score_pair(mine, theirs)
         if scored.match_probability < config.matching.min_probability:
             continue

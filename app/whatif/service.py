@@ -269,6 +269,7 @@ class WhatIf:
             profiles,
             model,
             self.config.matching.min_probability,
+            self.config.matching.one_per_person,
         )
         best: dict[tuple[str, str], float] = {}
         for (x, y), scored in kept.items():
