@@ -54,7 +54,8 @@ def decode_cursor(cursor: str) -> str:
     version, _, audit_id = text.partition(":")
     if version != "v1" or not _CURSOR.fullmatch(audit_id):
         raise InvalidInputError(
-            "not an audit cursor", [FieldError(("cursor",), "not a cursor from a page's `next`")]
+            "cursor: not a cursor from a page's `next`",
+            [FieldError(("cursor",), "not a cursor from a page's `next`")],
         )
     return audit_id
 
@@ -148,7 +149,8 @@ class AuditService:
         if filters.since and filters.until and _bound(filters.since) > _bound(filters.until):
             errors.append(FieldError(("since",), "must not be after until"))
         if errors:
-            raise InvalidInputError("bad audit query", errors)
+            named = "; ".join(f"{e.field[0]}: {e.msg}" for e in errors)
+            raise InvalidInputError(f"bad audit query ({named})", errors)
         before = _TOP
         if filters.until is not None:
             before = _bound(filters.until)  # until is exclusive
