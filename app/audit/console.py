@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 
 from rich.console import Console
@@ -73,5 +74,7 @@ def print_audit(console: Console, page: AuditPage, as_json: bool) -> None:
                 ", ".join(f"{k}={v}" for k, v in sorted(entry.counts.items())),
             )
         console.print(table)
-    if page.next:
-        (print if as_json else console.print)(f"more: --cursor {page.next}")
+    if page.next and as_json:
+        print(f"more: --cursor {page.next}", file=sys.stderr)  # stdout stays JSON lines
+    elif page.next:
+        console.print(f"more: --cursor {page.next}")
