@@ -268,14 +268,22 @@ def test_a_marked_get_route_is_audited_as_a_privacy_action(store, api_settings) 
     def export(customer_id: str, _: ReaderDep) -> dict[str, str]:
         return {"customer_id": customer_id}
 
-    with TestClient(app) as client:
+    @app.post("/v1/customers/{customer_id}/broken-test")
+    def broken(customer_id: str, _: ReaderDep) -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
         answer = client.get("/v1/customers/C-00000000000000aa/export-test", headers=auth("reader"))
         assert answer.status_code == 200
         client.get("/v1/customers/C-00000000000000aa", headers=auth("reader"))  # not marked
+        failed = client.post("/v1/customers/C-00000000000000aa/broken-test", headers=auth("reader"))
+        assert failed.status_code == 500
         listed = client.get("/v1/audit", headers=auth("admin")).json()["entries"]
-    assert [(e["action"], e["actor"], e["targets"]) for e in listed] == [
-        ("customer.export", key_name("reader"), ["customer:C-00000000000000aa"])
+    assert [(e["action"], e["actor"], e["outcome"], e["status"]) for e in listed] == [
+        ("broken", key_name("reader"), "failure", 500),
+        ("customer.export", key_name("reader"), "ok", 200),
     ]
+    assert listed[1]["targets"] == ["customer:C-00000000000000aa"]
 
 
 def test_an_audit_write_that_fails_leaves_the_answer_as_it_was(client, monkeypatch) -> None:
