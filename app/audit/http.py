@@ -16,7 +16,8 @@ The entry is written after the route has finished, in a transaction of its own, 
 the response is sent, so a client that has its answer can read the entry. If the write
 fails or takes longer than :data:`WRITE_TIMEOUT`, the response is sent as it was (the
 route's data is stored by then and must not be reported as failed); the failure is logged
-(``idgraph.audit``, no values) and counted (``idgraph_audit_write_failures_total``).
+(``idgraph.audit``, no values) and counted (``idgraph_audit_write_failures_total``). A 503
+(Neo4j unavailable) is logged and counted so without trying: the write would only wait.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from app.api.routing import route_template
 from app.audit.recording import Pending, pending
 from app.audit.service import ISSUED_ID, make_entry
 from app.core import metrics
+from app.core.errors import StoreUnavailableError
 from graph_models.audit import Channel, outcome_of_status
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -141,6 +143,8 @@ async def _audit(scope: Scope, status: int, entry: Pending, started: float) -> N
         duration_ms=round((time.perf_counter() - started) * 1000, 2),
     )
     try:
+        if status == 503:  # Neo4j unavailable: the write would wait for it in vain
+            raise StoreUnavailableError("Neo4j is unavailable")
         request = Request(scope)
         store = await get_store(request)
         services = await get_services(request, store, request.app.state.settings)
