@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from neo4j import Driver
 
+from app.audit.service import AuditService
 from app.core.config import Settings
 from app.core.errors import IdgraphError, StoreUnavailableError
 from app.engine.core import Engine
@@ -23,6 +24,7 @@ from app.privacy.suppression import Suppression
 from app.reads.customers import CustomerReads
 from app.reads.explain import ExplainService
 from app.reads.lookup import LookupService
+from app.store.audit import Neo4jAuditStore
 from app.store.driver import apply_schema, create_driver
 from app.store.graph_store import GraphStore
 
@@ -44,6 +46,7 @@ class Services:
     lookups: LookupService
     customers: CustomerReads
     explanations: ExplainService
+    audit: AuditService
 
     @classmethod
     def over(cls, store: GraphStore, settings: Settings) -> Services:
@@ -61,6 +64,7 @@ class Services:
             lookups=LookupService(store, engine),
             customers=CustomerReads(store),
             explanations=ExplainService(store, engine),
+            audit=AuditService(Neo4jAuditStore(store)),
         )
 
 

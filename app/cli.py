@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from app.audit.commands import audited_command
+from app.audit.recording import note
 from app.core.config import Settings, get_settings
 from app.core.errors import IdgraphError
 from app.provision.neo4j_server import LocalNeo4j
@@ -187,12 +189,14 @@ def _load(files: list[Path], mapping: Path | None, batch_size: int, errors: Path
                 f"the load stopped ({cause}); every batch before it is stored: run the "
                 "same command again (stored records are not counted twice)"
             ) from None
+    note(files=len(files), records=summary.stored, bad_rows=summary.bad)
     print_summary(console, summary, errors)
     if not summary.ok:
         raise typer.Exit(code=1)
 
 
 @app.command()
+@audited_command("load")
 def load(
     files: Annotated[
         list[Path],
@@ -217,6 +221,7 @@ def load(
 
 
 @app.command()
+@audited_command("ingest")
 def ingest(
     file: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, help="JSONL (or CSV, Parquet) file.")
@@ -233,12 +238,14 @@ def ingest(
 
 
 @app.command()
+@audited_command("recluster")
 def recluster(
     dry_run: Annotated[bool, typer.Option(help="Report differences, change nothing.")] = False,
 ) -> None:
     """Re-cluster the whole graph from scratch and repair any customer that differs."""
     with _opened(get_settings()) as opened, console.status("re-clustering…") as status:
         report = opened.services.reclustering.recluster(dry_run=dry_run, progress=status.update)
+    note(dry_run=int(dry_run), **report.__dict__)
     console.print_json(json.dumps(report.__dict__))
 
 
@@ -263,6 +270,7 @@ def _print_model(model: Any, pairs: int | None = None) -> None:
 
 
 @model_app.command("fit")
+@audited_command("model fit")
 def model_fit(
     labels: Annotated[
         Path | None,
@@ -297,6 +305,7 @@ def model_fit(
                 model, pairs = models.fit(labels=same if truth is not None else None)
             except IdgraphError as exc:
                 raise _fail(exc.message) from None
+        note(f"model:{model.version}", pairs=pairs)
         _print_model(model, pairs)
         if rematch_after:
             _rematch(models)
@@ -318,6 +327,7 @@ def model_show(
 
 
 @model_app.command("load")
+@audited_command("model load")
 def model_load(
     file: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, help="JSON from `model show --json`.")
@@ -336,6 +346,7 @@ def model_load(
     with _opened(get_settings()) as opened:
         models = opened.services.models
         models.set(model)
+        note(f"model:{model.version}")
         _print_model(model)
         if rematch_after:
             _rematch(models)
@@ -352,10 +363,12 @@ def _rematch(models: ModelLifecycle) -> None:
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("re-match records", total=total)
         done, changes = models.rematch(progress=lambda n: progress.update(task, completed=n))
+    note(records=done, changes=len(changes))
     console.print(f"re-matched {done} records; {len(changes)} customer change(s)")
 
 
 @app.command()
+@audited_command("rematch")
 def rematch() -> None:
     """Re-score all similarity evidence with the active match model (after changing it)."""
     with _opened(get_settings()) as opened:
@@ -379,6 +392,7 @@ def _print_backup(done: str, result: BackupResult) -> None:
 
 
 @app.command()
+@audited_command("backup")
 def backup(
     file: Annotated[Path, typer.Argument(dir_okay=False, help="The dump file to write.")],
 ) -> None:
@@ -391,6 +405,7 @@ def backup(
 
 
 @app.command()
+@audited_command("restore")
 def restore(
     file: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, help="A dump from `idgraph backup`.")
@@ -411,6 +426,30 @@ def restore(
     except IdgraphError as exc:
         raise _fail(exc.message) from None
     _print_backup(f"restored database {result.database} from", result)
+
+
+@app.command("audit")
+def audit_log(
+    action: Annotated[str | None, typer.Option(help="e.g. erase_customer, load.")] = None,
+    actor: Annotated[str | None, typer.Option(help="e.g. 'admin key sha256=1a2b3c4d'.")] = None,
+    outcome: Annotated[str | None, typer.Option(help="ok, invalid_input, failure...")] = None,
+    target: Annotated[str | None, typer.Option(help="e.g. customer:C-7f3a9c1e2b4d5f60.")] = None,
+    since: Annotated[str | None, typer.Option(help="ISO time (inclusive).")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO time (exclusive).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    cursor: Annotated[str | None, typer.Option(help="`next` of an earlier page.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per entry.")] = False,
+) -> None:
+    """The audit log, newest first: who did what, when, and how it ended."""
+    from app.audit.console import audit_filter, print_audit
+
+    try:
+        filters = audit_filter(action, actor, outcome, target, since, until)
+        with _opened(get_settings()) as opened:
+            page = opened.services.audit.page(filters, cursor, limit)
+    except IdgraphError as exc:
+        raise _fail(exc.message) from None
+    print_audit(console, page, as_json)
 
 
 @app.command()

@@ -14,6 +14,7 @@ from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 from app import ui
 from app.api import errors, limits, metrics, observability, openapi
 from app.api.routes import (
+    audit,
     changes,
     customers,
     explain,
@@ -28,6 +29,7 @@ from app.api.routes import (
 from app.api.routes import review as review_routes
 from app.api.routes import session as session_routes
 from app.api.routes import what_if as what_if_routes
+from app.audit import http as audit_http
 from app.core.config import Settings, get_settings
 from app.core.errors import IdgraphError, InvalidInputError
 from app.core.security import ApiKeys
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     limits.install(app, settings)  # before the logging middleware, so 413s are logged
+    audit_http.install(app)  # inside the logging middleware: it reads the request's key
     observability.install(app)
     app.include_router(health.router)
     app.include_router(records.router, prefix="/v1")
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ui.install(app)  # the analysts' pages (/ui) and their assets
     app.include_router(changes.router, prefix="/v1")
     app.include_router(webhooks.router, prefix="/v1")
+    app.include_router(audit.router, prefix="/v1")
     metrics.install(app, settings)  # GET /metrics and the request metrics middleware
     openapi.install(app)  # 401/403/413/429/500/503 documented on every operation
 

@@ -119,6 +119,7 @@ def _authorise(
     context = current_request()
     if context is not None:  # the access log names the key by its hash, never the key
         context.api_key = key_id(digest)
+        context.role = role.name.lower()
     rate_limit(request, digest)  # 429 with Retry-After once the key is over its limit
     if role < need:
         raise PermissionDeniedError(

@@ -45,6 +45,7 @@ class RequestContext:
 
     request_id: str
     api_key: str | None = None  # the key's id (see :func:`key_id`), never the key
+    role: str | None = None  # the recognised key's role (the audit log names the actor by it)
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("idgraph_request", default=None)

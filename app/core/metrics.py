@@ -79,6 +79,10 @@ NEO4J_RETRIES = Counter(
     "idgraph_neo4j_retries",
     "Transactions re-run after a transient error or a lost connection.",
 )
+AUDIT_WRITE_FAILURES = Counter(
+    "idgraph_audit_write_failures",
+    "Audit entries that could not be written (the request was answered as it ended).",
+)
 
 
 def count_changes(changes: Iterable[Change]) -> None:

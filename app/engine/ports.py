@@ -470,3 +470,34 @@ class DeliveryStore(Protocol):
     def fail(self, webhook_id: str, owner: str, error: str, delay: float) -> int | None: ...
 
     def release(self, owner: str) -> int: ...
+
+
+class AuditRow(TypedDict):
+    """An audit entry as stored (``cypher/queries/audit_*.cypher``): ``at`` an ISO string,
+    ``counts`` a JSON object (Neo4j properties hold no maps)."""
+
+    audit_id: str
+    at: str
+    channel: str
+    actor: str
+    role: str | None
+    action: str
+    route: str | None
+    targets: list[str]
+    counts: str
+    outcome: str
+    status: int | None
+    request_id: str | None
+    duration_ms: float | None
+
+
+class AuditStore(Protocol):
+    """The audit log (``app.store.audit.Neo4jAuditStore``)."""
+
+    def record(self, row: AuditRow) -> None: ...
+
+    async def record_async(self, row: AuditRow) -> None: ...
+
+    def page(self, params: dict[str, Any]) -> list[AuditRow]:
+        """Entries with ids in ``[floor, before)`` passing the filters, newest first."""
+        ...

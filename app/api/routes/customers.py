@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import AdminDep, CustomersDep, ErasureDep, ReaderDep
 from app.api.params import AsOf, CustomerId
+from app.audit import targets as audit_targets
 from app.core import metrics
 from graph_models.customers import (
     CustomerHistory,
@@ -88,4 +89,5 @@ def erase_customer(customer_id: CustomerId, _: AdminDep, erasure: ErasureDep) ->
     them; what remains is re-evaluated; history keeps an entry with a keyed hash only."""
     report = erasure.erase_customer(customer_id)
     metrics.count_changes(report.changes)
+    audit_targets.erased(report)
     return report

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from app.api.deps import AdminDep, ErasureDep
 from app.api.params import KindPath, ValuePath
+from app.audit import targets as audit_targets
 from app.core import metrics
 from graph_models.customers import ErasureReport
 
@@ -24,4 +25,5 @@ def erase_identifier(
     """The value is normalised as in lookups (accounts as ``web/u-123``)."""
     report = erasure.erase_identifier(kind, value)
     metrics.count_changes(report.changes)
+    audit_targets.erased(report)
     return report

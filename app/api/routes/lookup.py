@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import LookupsDep, ReaderDep
+from app.audit.http import not_audited
 from graph_models.customers import LookupResult
 from graph_models.identifiers import MAX_KIND_LENGTH, MAX_VALUE_LENGTH
 from graph_models.records import MAX_SOURCE_LENGTH
@@ -71,6 +72,7 @@ async def lookup(
     summary="Resolve one identifier to its customer (identifier in the body)",
     responses=_404,
 )
+@not_audited  # a read: POST only keeps the value out of the URL
 async def lookup_post(_: ReaderDep, lookups: LookupsDep, request: LookupRequest) -> LookupResult:
     """As ``GET /v1/lookup``, with the identifier in a JSON body instead of the URL."""
     return await lookups.lookup_async(request.kind, request.value, request.source)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 
 from app.api.deps import AdminDep, OverridesDep, ReaderDep
 from app.api.params import OverrideId
+from app.audit import targets as audit_targets
 from app.core import metrics
 from graph_models.customers import Override, OverrideRequest
 
@@ -27,6 +28,7 @@ def create_override(request: OverrideRequest, _: AdminDep, overrides: OverridesD
     """Clustering honours it at once (must-link / cannot-link); history records it."""
     override = overrides.add(request)
     metrics.count_changes(override.changes)
+    audit_targets.overridden(override)
     return override
 
 
@@ -51,4 +53,5 @@ def delete_override(override_id: OverrideId, _: AdminDep, overrides: OverridesDe
     """The customers it shaped are re-evaluated at once; history records the removal."""
     override = overrides.remove(override_id)
     metrics.count_changes(override.changes)
+    audit_targets.overridden(override)
     return override

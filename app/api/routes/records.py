@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.api.deps import IngestDep, WriterDep
+from app.audit import targets as audit_targets
 from app.core import metrics
 from graph_models.customers import RecordsResponse
 from graph_models.records import SourceRecord
@@ -46,5 +47,6 @@ def post_records(batch: RecordBatch, _: WriterDep, ingestion: IngestDep) -> Reco
     """Store the batch's evidence and return each record's customer and the changes caused."""
     results = ingestion.ingest(batch.records)
     metrics.RECORDS_INGESTED.inc(len(results))
+    audit_targets.ingested(results)
     metrics.count_changes(c for r in results for c in r.changes)
     return RecordsResponse(results=results)

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query, status
 
 from app.api.caller import AdminCallerDep
 from app.api.deps import EngineDep, OverridesDep, ReaderDep, SettingsDep, StoreDep
+from app.audit import targets as audit_targets
+from app.audit.http import audited
 from app.core import metrics
 from app.review.service import ReviewQueue
 from app.store.graph_store import GraphStore
@@ -55,6 +57,7 @@ def review(
         422: {"description": "a or b is not kind:value, or does not normalise"},
     },
 )
+@audited("review_decision")
 def decide(
     decision: ReviewDecision,
     caller: AdminCallerDep,
@@ -67,4 +70,5 @@ def decide(
     given): it survives rematch and recluster, and DELETE /v1/overrides/{id} undoes it."""
     override = _queue(store, engine, overrides, settings).decide(decision, caller.name)
     metrics.count_changes(override.changes)
+    audit_targets.overridden(override)
     return override

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from app.api.deps import AdminDep, WebhooksDep
+from app.audit.recording import note
 from graph_models.webhooks import Webhook, WebhookCreated, WebhookList, WebhookRequest
 
 router = APIRouter(tags=["webhooks"])
@@ -23,7 +24,9 @@ _404: dict[int | str, dict[str, Any]] = {404: {"description": "No such webhook"}
 )
 def create_webhook(request: WebhookRequest, _: AdminDep, webhooks: WebhooksDep) -> WebhookCreated:
     """Events are POSTed one at a time, in feed order, signed; the secret is shown only here."""
-    return webhooks.create(request)
+    created = webhooks.create(request)
+    note(f"webhook:{created.webhook_id}")  # never the URL's secret or the signing secret
+    return created
 
 
 @router.get("/webhooks", response_model=WebhookList, summary="Subscriptions and their status")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import EngineDep, ReaderDep, StoreDep
+from app.audit.http import not_audited
 from app.store.whatif import in_what_if_transaction
 from app.whatif.service import WhatIf
 from graph_models.whatif import WhatIfRequest, WhatIfResult
@@ -22,6 +23,7 @@ router = APIRouter(tags=["what-if"])
         422: {"description": "not exactly one proposal, or an identifier does not normalise"},
     },
 )
+@not_audited  # computed without writing
 def what_if(
     request: WhatIfRequest, _: ReaderDep, store: StoreDep, engine: EngineDep
 ) -> WhatIfResult:
