@@ -19,6 +19,8 @@ from app.ingest.service import IngestService
 from app.model_lifecycle.service import ModelLifecycle
 from app.overrides.service import OverrideService
 from app.privacy.erasure import ErasureService
+from app.privacy.retention.rules import parse_rules
+from app.privacy.retention.service import RetentionService
 from app.privacy.suppression import Suppression
 from app.reads.customers import CustomerReads
 from app.reads.explain import ExplainService
@@ -44,6 +46,7 @@ class Services:
     lookups: LookupService
     customers: CustomerReads
     explanations: ExplainService
+    retention: RetentionService
 
     @classmethod
     def over(cls, store: GraphStore, settings: Settings) -> Services:
@@ -61,6 +64,13 @@ class Services:
             lookups=LookupService(store, engine),
             customers=CustomerReads(store),
             explanations=ExplainService(store, engine),
+            retention=RetentionService(
+                store,
+                engine,
+                suppression,
+                parse_rules(settings.retention_rules, set(settings.extra_kinds)),
+                settings.retention_batch_size,
+            ),
         )
 
 

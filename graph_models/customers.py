@@ -22,6 +22,7 @@ class ChangeType(StrEnum):
     OVERRIDE = "override"  # an analyst's same/different decision was applied
     OVERRIDE_REMOVED = "override_removed"
     ERASED = "erased"  # identifiers erased on request; the event holds no personal data
+    RETENTION = "retention"  # records/identifiers past a retention rule removed (rule named)
 
 
 class Change(BaseModel):

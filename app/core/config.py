@@ -83,6 +83,16 @@ class Settings(BaseSettings):
     #: is created once and kept in the graph (set it to keep it out of the database).
     erasure_key: str | None = Field(default=None, repr=False)
 
+    # --- retention (app/privacy/retention; README "Retention")
+    #: A JSON list of rules, or the path of a YAML/JSON file holding one, e.g.
+    #: ``[{"name": "cookies", "kind": "cookie", "keep_for": "13 months"}]``. Empty: none.
+    retention_rules: str = ""
+    #: Seconds between retention runs inside each API process; 0 (default): never (run
+    #: ``idgraph retention apply`` from cron instead).
+    retention_interval: float = Field(default=0.0, ge=0, le=30 * 86400)
+    #: Expired records or identifiers removed per transaction.
+    retention_batch_size: int = Field(default=500, ge=1, le=10_000)
+
     # --- resolution
     default_region: str = "US"
     extra_kinds: list[str] = Field(default_factory=list)

@@ -108,6 +108,7 @@ class ObservingRecord(TypedDict):
     record_id: str
     observed_at: datetime
     identifiers: list[ObservedIdentifier]
+    attributes: list[list[str]]
 
 
 class StoredModel(TypedDict):
@@ -302,6 +303,24 @@ class ErasureUnit(Protocol):
     def suppressed_among(self, hashes: Sequence[str]) -> set[str]: ...
 
 
+class RetentionUnit(Protocol):
+    """Retention: what has expired under a rule, in key order, a page at a time."""
+
+    def records_by_key(self, keys: Sequence[str]) -> list[ObservingRecord]: ...
+
+    def expired_records(self, source: str, cutoff: str, after: str, limit: int) -> list[str]:
+        """Keys of records of ``source`` observed before ``cutoff``, after ``after``."""
+        ...
+
+    def expired_identifiers(self, kind: str, cutoff: str, after: str, limit: int) -> list[str]:
+        """Keys of identifiers of ``kind`` last seen before ``cutoff``, after ``after``."""
+        ...
+
+    def count_expired(self, source: str | None, kind: str | None, cutoff: str) -> int:
+        """How many records of ``source`` (or identifiers of ``kind``) are before ``cutoff``."""
+        ...
+
+
 class AttributeReader(Protocol):
     """The one read the attribute policies need (a write or a read transaction)."""
 
@@ -372,6 +391,7 @@ class ResolutionUnit(
     CustomerUnit,
     OverrideUnit,
     ErasureUnit,
+    RetentionUnit,
     SimilarityUnit,
     ModelUnit,
     Protocol,
