@@ -19,6 +19,7 @@ from app.ingest.service import IngestService
 from app.model_lifecycle.service import ModelLifecycle
 from app.overrides.service import OverrideService
 from app.privacy.erasure import ErasureService
+from app.privacy.export import ExportService
 from app.privacy.retention.rules import parse_rules
 from app.privacy.retention.service import RetentionService
 from app.privacy.suppression import Suppression
@@ -26,6 +27,7 @@ from app.reads.customers import CustomerReads
 from app.reads.explain import ExplainService
 from app.reads.lookup import LookupService
 from app.store.driver import apply_schema, create_driver
+from app.store.export import Neo4jExportStore
 from app.store.graph_store import GraphStore
 
 
@@ -47,6 +49,7 @@ class Services:
     customers: CustomerReads
     explanations: ExplainService
     retention: RetentionService
+    exports: ExportService
 
     @classmethod
     def over(cls, store: GraphStore, settings: Settings) -> Services:
@@ -71,6 +74,7 @@ class Services:
                 parse_rules(settings.retention_rules, set(settings.extra_kinds)),
                 settings.retention_batch_size,
             ),
+            exports=ExportService(Neo4jExportStore(store)),
         )
 
 

@@ -274,6 +274,29 @@ def retention_apply(
     print_report(console, report)
 
 
+@app.command("export")
+def export_customer(
+    customer_id: Annotated[str, typer.Argument(help="The customer id (C-...).")],
+    output: Annotated[
+        Path | None,
+        typer.Option(dir_okay=False, help="Write the JSON here (mode 0600), not to stdout."),
+    ] = None,
+) -> None:
+    """Everything stored about a person, as one JSON document (data-subject access)."""
+    with _opened(get_settings()) as opened:
+        try:
+            document = opened.services.exports.export(customer_id).model_dump_json(indent=2)
+        except IdgraphError as exc:
+            raise _fail(exc.message) from None
+    if output is None:
+        typer.echo(document)
+        return
+    output.touch(mode=0o600, exist_ok=True)
+    output.chmod(0o600)
+    output.write_text(document + "\n")
+    console.print(f"wrote the export of {customer_id} to {output}")
+
+
 def _print_model(model: Any, pairs: int | None = None) -> None:
     from rich.table import Table
 

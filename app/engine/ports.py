@@ -169,6 +169,23 @@ class LinkRow(TypedDict):
     type: str
 
 
+class ExportSubject(NamedTuple):
+    """Whom a data-subject export is about (``export_subject.cypher``).
+
+    ``identifiers`` are the customer's members and everything its records observed (a
+    shared identifier among them); ``past_customer_ids`` are customers its members belonged
+    to before (a split), whose events are exported where they name the person.
+    """
+
+    current_id: str
+    status: str
+    customer_ids: list[str]
+    members: list[str]
+    records: list[str]
+    identifiers: list[str]
+    past_customer_ids: list[str]
+
+
 # ---------------------------------------------------------------------- one transaction
 class RecordUnit(Protocol):
     """Records, identifiers and the observations between them."""
@@ -448,6 +465,16 @@ class GraphScan(Transactions, Protocol):
 
     def all_overrides(self) -> list[dict[str, Any]]:
         """Rows as :class:`StoredOverride` (the clustering takes them as maps)."""
+        ...
+
+
+class ExportStore(Protocol):
+    """Everything stored about one person (``app.store.export.Neo4jExportStore``)."""
+
+    def export(
+        self, customer_id: str, sections: Sequence[str]
+    ) -> tuple[ExportSubject, dict[str, list[dict[str, Any]]]] | None:
+        """The subject and the rows of each ``export_<section>`` query; None if unknown."""
         ...
 
 
