@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from neo4j import Driver
 
+from app.backup.catalog import BackupCatalog
 from app.core.config import Settings
 from app.core.errors import IdgraphError, StoreUnavailableError
 from app.engine.core import Engine
@@ -60,7 +61,7 @@ class Services:
             store=store,
             engine=engine,
             ingestion=IngestService(store, engine, suppression),
-            erasure=ErasureService(store, engine, suppression),
+            erasure=ErasureService(store, engine, suppression, BackupCatalog.of(settings)),
             overrides=OverrideService(store, engine),
             models=ModelLifecycle(store, engine),
             reclustering=ReclusterService(store, engine),

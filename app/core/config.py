@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     neo4j_heap: str = "4g"
     neo4j_pagecache: str = "4g"
     neo4j_start_timeout: float = 180.0
+    #: How long the local server keeps transaction logs (Neo4j's
+    #: ``db.tx_log.rotation.retention_policy``): logs with a transaction from the last day,
+    #: at most 1 GiB. Erased values stay in the log files until those are pruned.
+    neo4j_tx_log_retention: str = "1 days 1G"
+    #: Size at which a transaction log file is rotated (``db.tx_log.rotation.size``; at
+    #: least 128K): only rotated files are pruned, so this bounds what the current one holds.
+    neo4j_tx_log_rotation_size: str = "16M"
 
     # --- erasure
     #: Keep erased identifiers from being linked again (by keyed hash).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from app.backup.catalog import BackupCatalog
 from app.core.errors import NotFoundError
 from app.engine.core import Engine
 from app.engine.ports import ResolutionUnit, Transactions
@@ -24,12 +25,21 @@ class ErasureService:
         store: runs the erasure in one write transaction.
         engine: normaliser (lookups' normalisation), resolver and match model.
         suppression: the erasure key and the suppression list.
+        backups: the record of backups taken; the report names those taken before the
+            erasure that still exist (they hold the erased values).
     """
 
-    def __init__(self, store: Transactions, engine: Engine, suppression: Suppression) -> None:
+    def __init__(
+        self,
+        store: Transactions,
+        engine: Engine,
+        suppression: Suppression,
+        backups: BackupCatalog | None = None,
+    ) -> None:
         self.store = store
         self.engine = engine
         self.suppression = suppression
+        self.backups = backups
 
     def erase_identifier(self, kind: str, value: str) -> ErasureReport:
         """Erase one identifier (normalised as in lookups) and the evidence built from it."""
@@ -84,4 +94,7 @@ class ErasureService:
                 changes=[*removal.changes, event],
             )
 
-        return self.store.in_write_transaction(work)
+        report = self.store.in_write_transaction(work)
+        if self.backups is not None:
+            report.backups_holding_erased_data = self.backups.holding_data_of(now)
+        return report
