@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class CustomerExport(BaseModel):
@@ -15,6 +15,38 @@ class CustomerExport(BaseModel):
     ``history``, ``overrides``, ``customers``, ...), each row every property stored, times
     in ISO 8601; ``about`` says in words what each section is.
     """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "C-3f9a2b7c1d4e5f60",
+                    "current_id": "C-3f9a2b7c1d4e5f60",
+                    "status": "active",
+                    "exported_at": "2026-12-01T12:00:00Z",
+                    "about": {"records": "every source record about you, as received"},
+                    "sections": {
+                        "records": [
+                            {
+                                "key": "crm|A-1001",
+                                "source": "crm",
+                                "record_id": "A-1001",
+                                "observed_at": "2026-11-01T12:00:00Z",
+                                "attributes": {"first_name": "Jane"},
+                                "observed": [
+                                    {
+                                        "identifier": "email:jane@example.com",
+                                        "observed_at": "2026-11-01T12:00:00Z",
+                                    }
+                                ],
+                                "blocks": [],
+                            }
+                        ]
+                    },
+                }
+            ]
+        }
+    )
 
     customer_id: str = Field(description="The id asked for")
     current_id: str = Field(description="The id the customer lives on as (after merges)")

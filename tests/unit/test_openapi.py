@@ -18,6 +18,7 @@ def test_every_endpoint_is_documented_with_examples() -> None:
         "/v1/customers/{customer_id}",
         "/v1/customers/{customer_id}/history",
         "/v1/customers/{customer_id}/lineage",
+        "/v1/customers/{customer_id}/export",
         "/v1/explain",
         "/v1/overrides",
         "/v1/overrides/{override_id}",
@@ -39,6 +40,7 @@ def test_every_endpoint_is_documented_with_examples() -> None:
         "CustomerHistory",
         "OverrideRequest",
         "ErasureReport",
+        "CustomerExport",
         "MatchModelView",
         "WhatIfRequest",
     ):
