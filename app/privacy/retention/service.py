@@ -133,10 +133,12 @@ class RetentionService:
         for rule in self.rules:
             outcome = RuleOutcome(rule=rule, cutoff=rule.keep_for.before(at))
             report.rules.append(outcome)
-            if budget is not None and budget <= 0:
+            if (budget is not None and budget <= 0) or (stop is not None and stop.is_set()):
                 report.complete = False
                 continue
             ran, finished = self._apply_rule(outcome, dry_run, budget, progress, at, stop)
+            # a record observing two expired identifiers is listed once
+            outcome.record_refs = list(dict.fromkeys(outcome.record_refs))
             if budget is not None:
                 budget -= ran
             report.complete = report.complete and finished
