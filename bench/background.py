@@ -44,7 +44,8 @@ from app.core.config import Settings
 from app.engine.clustering import node_attributes
 from app.engine.normalize import Normaliser
 from app.engine.recluster import partition_graph
-from app.engine.resolver import ResolutionConfig, Resolver, new_customer_id
+from app.engine.resolution import ResolutionConfig, Resolver, new_customer_id
+from app.engine.resolution.evidence import record_properties
 from app.engine.scoring import CO_OBSERVED, link_probability, match_weight, record_links
 from app.sampledata.generator import GroundTruth, Record, iter_records
 from graph_models.identifiers import split_identifier_key
@@ -103,13 +104,7 @@ def _normaliser(settings: Settings) -> Normaliser:
 def compact(record: Record, normaliser: Normaliser) -> CompactRecord:
     """Normalise a generated record the way the API does and keep what the bulk load needs."""
     normal = normaliser.record(SourceRecord.model_validate(record))
-    props: dict[str, Any] = {
-        "source": normal.source,
-        "record_id": normal.record_id,
-        "observed_at": normal.observed_at.isoformat(),
-        "content_hash": normal.content_hash,
-    }
-    props.update({f"attr_{k}": v for k, v in normal.attributes.items()})
+    props = record_properties(normal)
     return CompactRecord(
         key=normal.key,
         props=props,

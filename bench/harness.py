@@ -26,11 +26,16 @@ from app.store.driver import apply_schema, create_driver
 from app.store.graph_store import GraphStore
 
 REPO = Path(__file__).resolve().parents[1]
-BENCH_STATE_DIR = Path.home() / ".local" / "state" / "idgraph" / "bench-neo4j"
-BENCH_BOLT_PORT = 7787
-BENCH_HTTP_PORT = 7574
+#: Where the bench's own Neo4j lives and listens; the variables let two benches run at once.
+BENCH_STATE_DIR = Path(
+    os.environ.get(
+        "IDGRAPH_BENCH_STATE_DIR", Path.home() / ".local" / "state" / "idgraph" / "bench-neo4j"
+    )
+)
+BENCH_BOLT_PORT = int(os.environ.get("IDGRAPH_BENCH_BOLT_PORT", "7787"))
+BENCH_HTTP_PORT = int(os.environ.get("IDGRAPH_BENCH_HTTP_PORT", "7574"))
 API_HOST = "127.0.0.1"
-API_PORT = 8077
+API_PORT = int(os.environ.get("IDGRAPH_BENCH_API_PORT", "8077"))
 
 #: Variables that could point the API subprocess at another Neo4j than the bench's own.
 _NEO4J_ENV = (

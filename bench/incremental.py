@@ -32,7 +32,7 @@ from neo4j import Driver
 from rich.console import Console
 
 from app.core.config import Settings
-from app.engine.resolver import ResolutionConfig
+from app.engine.resolution import ResolutionConfig
 from app.sampledata.generator import Record
 from bench import background
 from bench.harness import Api, CpuMeter, checkpoint, identifier_count, reset_graph

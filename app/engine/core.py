@@ -13,7 +13,7 @@ from app.engine.clustering import AttributePolicy, KindPolicy
 from app.engine.matching import MatchModel, default_model
 from app.engine.normalize import Normaliser
 from app.engine.ports import ModelUnit
-from app.engine.resolver import ResolutionConfig, Resolver
+from app.engine.resolution import ResolutionConfig, Resolver
 from app.engine.scoring import ScoringConfig
 from app.engine.similarity import MatchingConfig
 from graph_models.identifiers import identifier_key
@@ -34,6 +34,7 @@ def resolution_config(settings: Settings) -> ResolutionConfig:
             enabled=settings.matching_enabled,
             max_block=settings.match_max_block,
             min_probability=settings.match_min_probability,
+            one_per_person=frozenset(settings.one_record_per_person_sources),
         ),
         attribute_policies=tuple(
             AttributePolicy(**policy) for policy in settings.attribute_policies

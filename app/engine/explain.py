@@ -25,7 +25,7 @@ import networkx as nx
 
 from app.core.errors import FieldError, InvalidInputError
 from app.engine.clustering import Clustering, Link, PolicySplit, cluster
-from app.engine.resolver import ResolutionConfig, _Scope
+from app.engine.resolution import ResolutionConfig, Scope, ScopeTooLarge, ScopeUnit, walk_scope
 from graph_models.customers import (
     Counterfactual,
     ExplainedIdentifier,
@@ -39,26 +39,15 @@ T = TypeVar("T")
 MAX_COMPONENT = 20_000
 
 
-class ExplainUnit(Protocol):
-    """The read-only reads an explanation needs (one read transaction)."""
-
-    def expand(
-        self, keys: Sequence[str], threshold: float
-    ) -> list[tuple[str, bool, str | None, float | None, list[tuple[str, float]]]]: ...
-
-    def any_overrides(self) -> bool: ...
-
-    def overrides_of(self, keys: Sequence[str]) -> list[dict[str, Any]]: ...
+class ExplainUnit(ScopeUnit, Protocol):
+    """The read-only reads an explanation needs (one read transaction): the engine's
+    scope walk (:func:`app.engine.resolution.walk_scope`, without locks) and these."""
 
     def identifier(self, key: str) -> dict[str, Any] | None: ...
 
     def link_evidence(self, pairs: Sequence[tuple[str, str]]) -> list[dict[str, Any]]: ...
 
     def path(self, a: str, b: str, avoid_shared: bool) -> dict[str, Any] | None: ...
-
-    def policy_attributes(
-        self, keys: Sequence[str], fields: Sequence[str]
-    ) -> list[tuple[str, str, str, str]]: ...
 
 
 class ExplainStore(Protocol):
@@ -161,37 +150,25 @@ class Explainer:
         return self._not_joined(unit, a, b, base, scope, info)
 
     # ------------------------------------------------------------------ pieces
-    def _component(self, unit: ExplainUnit, start: str) -> _Scope:
-        """The joinable component around ``start``, with its overrides (read-only)."""
-        scope = _Scope()
-        with_overrides = unit.any_overrides()
-        frontier = {start}
-        while frontier:
-            found: set[str] = set()
-            rows = unit.expand(sorted(frontier), self.config.threshold)
-            for key, shared, customer_id, _, links in rows:
-                scope.shared[key] = shared
-                scope.old_customer[key] = customer_id
-                for other, p in links:
-                    pair = (key, other) if key < other else (other, key)
-                    scope.links[pair] = max(p, scope.links.get(pair, 0.0))
-                    found.add(other)
-            if with_overrides:
-                for override in unit.overrides_of(sorted(frontier)):
-                    scope.overrides[override["override_id"]] = override
-                    if override["decision"] == "same":
-                        found |= {override["a"], override["b"]}
-            frontier = found - set(scope.shared)
-            if len(scope.shared) > MAX_COMPONENT:
-                raise InvalidInputError(
-                    f"the component around {start} has more than {MAX_COMPONENT} identifiers; "
-                    "explain a narrower pair",
-                    [FieldError(("a",), "component too large", "too_large")],
-                )
-        scope.read_attributes(unit, self.config.attribute_policies)
-        return scope
+    def _component(self, unit: ExplainUnit, start: str) -> Scope:
+        """The scope the engine re-clusters around ``start`` (the same walk, read-only)."""
+        try:
+            return walk_scope(
+                unit,
+                {start},
+                self.config.threshold,
+                self.config.attribute_policies,
+                lock=False,
+                limit=MAX_COMPONENT,
+            )
+        except ScopeTooLarge as error:
+            raise InvalidInputError(
+                f"the component around {start} has more than {error.limit} identifiers; "
+                "explain a narrower pair",
+                [FieldError(("a",), "component too large", "too_large")],
+            ) from error
 
-    def _cluster(self, nodes: list[str], links: list[Link], scope: _Scope) -> Clustering:
+    def _cluster(self, nodes: list[str], links: list[Link], scope: Scope) -> Clustering:
         """The engine's clustering, with the overrides and attributes of ``scope``."""
         return cluster(
             nodes,
@@ -203,11 +180,11 @@ class Explainer:
             scope.attributes,
         )
 
-    def _evidence(self, unit: ExplainUnit, path: list[str], scope: _Scope) -> list[LinkEvidence]:
+    def _evidence(self, unit: ExplainUnit, path: list[str], scope: Scope) -> list[LinkEvidence]:
         return self._evidence_pairs(unit, list(itertools.pairwise(path)), scope)
 
     def _evidence_pairs(
-        self, unit: ExplainUnit, pairs: list[tuple[str, str]], scope: _Scope
+        self, unit: ExplainUnit, pairs: list[tuple[str, str]], scope: Scope
     ) -> list[LinkEvidence]:
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for r in unit.link_evidence(pairs) if pairs else []:
@@ -257,7 +234,7 @@ class Explainer:
     def _counterfactual(
         self,
         unit: ExplainUnit,
-        scope: _Scope,
+        scope: Scope,
         nodes: list[str],
         links: list[Link],
         a: str,
@@ -304,7 +281,7 @@ class Explainer:
         a: str,
         b: str,
         base: dict[str, Any],
-        scope: _Scope,
+        scope: Scope,
         info: dict[str, ExplainedIdentifier],
     ) -> Explanation:
         quarantined = [info[k] for k in (a, b) if info[k].shared]

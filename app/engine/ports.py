@@ -259,8 +259,11 @@ class CustomerUnit(Protocol):
         shape :class:`app.engine.explain.ExplainUnit` names too."""
         ...
 
-    def expand_customers(self, ids: Sequence[str], threshold: float) -> list[ExpandedCustomer]:
-        """Lock customers, then return them with their members' joinable links."""
+    def expand_customers(
+        self, ids: Sequence[str], threshold: float, lock: bool = True
+    ) -> list[ExpandedCustomer]:
+        """Lock customers (unless ``lock`` is False: a read transaction), then return them
+        with their members' joinable links."""
         ...
 
     def clear_membership(self, keys: Sequence[str], now: str) -> None:

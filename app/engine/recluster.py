@@ -29,7 +29,7 @@ from app.engine.clustering import (
 from app.engine.core import Engine
 from app.engine.matching import MatchModel, candidate_pairs
 from app.engine.ports import AttributeReader, GraphScan, ResolutionUnit
-from app.engine.resolver import ResolutionConfig, Resolver, _Scope
+from app.engine.resolution import ResolutionConfig, Resolver, Scope
 from app.engine.scoring import link_probability, record_links
 from app.engine.similarity import profile_of_record, record_anchor
 from graph_models.customers import Change
@@ -84,7 +84,7 @@ def partition_graph(
         for (a, b), p in combined.items()
         if not shared[a] and not shared[b] and p >= config.threshold
     ]
-    scope = _Scope(shared=shared, overrides={o["override_id"]: o for o in overrides})
+    scope = Scope(shared=shared, overrides={o["override_id"]: o for o in overrides})
     nodes = [k for k, s in shared.items() if not s]
     return GraphPartition(
         shared,
@@ -163,7 +163,9 @@ def similar_links(
         if profile is not None:
             profiles.append(profile)
     similar: dict[tuple[str, str], float] = {}
-    for mine, theirs in candidate_pairs(profiles, config.matching.max_block):
+    for mine, theirs in candidate_pairs(
+        profiles, config.matching.max_block, config.matching.one_per_person
+    ):
         scored = model.score_pair(mine, theirs)
         if scored.match_probability < config.matching.min_probability:
             continue

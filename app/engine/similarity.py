@@ -40,6 +40,7 @@ from app.engine.matching import (
     MatchProfile,
     ScoredPair,
     blocking_keys,
+    cannot_match,
     is_term_block,
     profile_of,
     term_block_keys,
@@ -64,11 +65,14 @@ class MatchingConfig:
         enabled: compare records by their attributes at all.
         max_block: a block with more records than this yields no candidates.
         min_probability: weaker pairs are not stored as evidence.
+        one_per_person: sources that list every person once: two of their records are
+            never compared (they cannot be one person).
     """
 
     enabled: bool = True
     max_block: int = 200
     min_probability: float = 0.05
+    one_per_person: frozenset[str] = frozenset()
 
 
 def profile_of_record(record: NormalisedRecord) -> MatchProfile | None:
@@ -137,6 +141,7 @@ def best_pairs(
     profiles: Mapping[str, MatchProfile],
     model: MatchModel,
     min_probability: float,
+    one_per_person: frozenset[str] = frozenset(),
 ) -> dict[Pair, ScoredPair]:
     """Score each dirty record against its candidates; keep pairs worth storing.
 
@@ -146,6 +151,7 @@ def best_pairs(
         profiles: profiles of every candidate.
         model: the active match model.
         min_probability: pairs below are not evidence.
+        one_per_person: sources whose records are never paired with each other.
 
     Returns:
         ``(a, b)`` record keys (a < b) -> scored pair.
@@ -163,6 +169,8 @@ def best_pairs(
             done.add(pair)
             theirs = profiles.get(other)
             if theirs is None or mine.identifiers & theirs.identifiers:
+                continue
+            if one_per_person and cannot_match(key, other, one_per_person):
                 continue
             # the cheap score first; the full explanation only for pairs worth keeping
             if model.probability(mine, theirs) >= min_probability:
@@ -280,7 +288,14 @@ class SimilarityMatcher:
             for key, blocks in blocks_of.items()
         }
         known.load(unit, {m for ms in candidates.values() for m in ms})
-        kept = best_pairs(dirty, candidates, profiles, model, self.config.min_probability)
+        kept = best_pairs(
+            dirty,
+            candidates,
+            profiles,
+            model,
+            self.config.min_probability,
+            self.config.one_per_person,
+        )
 
         # Rebuild every SIMILAR link at an anchor (old or new) of a dirty record that may
         # have stored evidence; for new records only the links their new pairs land on.

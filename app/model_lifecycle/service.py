@@ -81,7 +81,8 @@ class ModelLifecycle:
             The model and the number of candidate pairs it was fitted on.
         """
         profiles = list(self.iter_profiles())
-        pairs = candidate_pairs(profiles, self.engine.settings.match_max_block)
+        one_per_person = self.engine.resolver.config.matching.one_per_person
+        pairs = candidate_pairs(profiles, self.engine.settings.match_max_block, one_per_person)
         gammas = [compare(a, b) for a, b in pairs]
         if not gammas:
             raise InvalidInputError(
@@ -96,7 +97,7 @@ class ModelLifecycle:
             start = dataclasses.replace(
                 default_model(), frequencies=TermFrequencies.from_blocks(rows)
             )
-            model = fit_unsupervised(profiles, gammas, start)
+            model = fit_unsupervised(profiles, gammas, start, one_per_person=one_per_person)
         if store:
             self.set(model, len(gammas))
         return model, len(gammas)

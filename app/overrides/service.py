@@ -9,7 +9,7 @@ from typing import Any
 from app.core.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from app.engine.core import Engine
 from app.engine.ports import CustomerOf, OverrideStore, ResolutionUnit
-from app.engine.resolver import new_event_id, override_rule_name
+from app.engine.resolution import new_event_id, override_rule_name
 from graph_models.customers import Change, ChangeType, Override, OverrideRequest
 
 

@@ -9,7 +9,7 @@ from app.backup.catalog import BackupCatalog
 from app.core.errors import NotFoundError
 from app.engine.core import Engine
 from app.engine.ports import ResolutionUnit, Transactions
-from app.engine.resolver import new_event_id
+from app.engine.resolution import new_event_id
 from app.privacy.removal import remove
 from app.privacy.suppression import Suppression, keyed_hash
 from graph_models.customers import Change, ChangeType, ErasureReport

@@ -144,8 +144,11 @@ class Neo4jUnit:
             for r in rows
         ]
 
-    def expand_customers(self, ids: Sequence[str], threshold: float) -> list[ExpandedCustomer]:
-        rows = self._run("expand_customers", ids=list(ids), threshold=threshold)
+    def expand_customers(
+        self, ids: Sequence[str], threshold: float, lock: bool = True
+    ) -> list[ExpandedCustomer]:
+        statement = "expand_customers" if lock else "read_customers_expanded"
+        rows = self._run(statement, ids=list(ids), threshold=threshold)
         return [
             ExpandedCustomer(
                 r["customer_id"],

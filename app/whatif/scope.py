@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from app.engine.clustering import AttributePolicy, Clustering, Link, cluster, node_attributes
-from app.engine.resolver import ResolutionConfig, _Scope
+from app.engine.resolution import ResolutionConfig, Scope
 
 Pair = tuple[str, str]
 
@@ -77,12 +77,12 @@ def read_scope(
     threshold: float,
     policies: Sequence[AttributePolicy],
     customers: Iterable[str] = (),
-) -> _Scope:
+) -> Scope:
     """The identifiers, joinable links, customers, overrides and attributes the engine would
     re-evaluate after the change: the closure of ``seeds`` under joinable links (as they
     would be), membership of a customer, and overrides, as the resolver walks it.
     ``customers`` are read whole first (those of identifiers the change would delete)."""
-    scope = _Scope()
+    scope = Scope()
     removed = overlay.removed_nodes
     open_keys = sorted(k for k, flag in overlay.shared.items() if not flag)
     db_shared: dict[str, bool] = {}
@@ -141,7 +141,7 @@ def read_scope(
 
 
 def _visit(
-    scope: _Scope,
+    scope: Scope,
     overlay: Overlay,
     key: str,
     shared_after: Any,
@@ -174,7 +174,7 @@ def _visit(
 
 
 def _read_attributes(
-    reads: ScopeReads, scope: _Scope, overlay: Overlay, policies: Sequence[AttributePolicy]
+    reads: ScopeReads, scope: Scope, overlay: Overlay, policies: Sequence[AttributePolicy]
 ) -> None:
     nodes = scope.nodes()
     fields = sorted({f for p in policies for f in p.fields})
@@ -191,7 +191,7 @@ def _read_attributes(
     scope.attributes = node_attributes(rows, policies)
 
 
-def cluster_scope(scope: _Scope, config: ResolutionConfig) -> Clustering:
+def cluster_scope(scope: Scope, config: ResolutionConfig) -> Clustering:
     """The engine's clustering of a scope, with its overrides and attributes."""
     return cluster(
         scope.nodes(),

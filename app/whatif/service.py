@@ -15,7 +15,7 @@ from app.core.errors import ConflictError, FieldError, InvalidInputError, NotFou
 from app.engine.core import Engine
 from app.engine.matching import blocking_keys, profile_of
 from app.engine.ports import ObservingRecord, ResolutionUnit
-from app.engine.resolver import Assignment, _Scope, assign_ids
+from app.engine.resolution import Assignment, Scope, assign_ids
 from app.engine.scoring import link_probability, record_links
 from app.engine.similarity import best_pairs, profile_of_record, record_anchor, split_pair_key
 from app.store.whatif import WhatIfReads
@@ -269,6 +269,7 @@ class WhatIf:
             profiles,
             model,
             self.config.matching.min_probability,
+            self.config.matching.one_per_person,
         )
         best: dict[tuple[str, str], float] = {}
         for (x, y), scored in kept.items():
@@ -412,7 +413,7 @@ class WhatIf:
                 plan.flipped[key] = reason
 
 
-def _outcome(plan: Plan, scope: _Scope, assignment: Assignment) -> WhatIfResult:
+def _outcome(plan: Plan, scope: Scope, assignment: Assignment) -> WhatIfResult:
     """The prediction in the API's terms; ids the change would create are new-1, new-2..."""
     existing = set(scope.customers) | {c for c in scope.old_customer.values() if c}
     fresh = sorted(

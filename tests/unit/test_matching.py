@@ -23,6 +23,7 @@ from app.engine.matching import (
     TermFrequencies,
     blocking_keys,
     candidate_pairs,
+    cannot_match,
     compare,
     default_model,
     estimate_u_random,
@@ -30,6 +31,7 @@ from app.engine.matching import (
     fit_labelled,
     fit_unsupervised,
     is_term_block,
+    possible_pairs,
     profile_of,
     similarities,
     term_block_keys,
@@ -169,8 +171,10 @@ def test_unknown_method_is_rejected() -> None:
         ("first_name", "jon", "john", "jw>=0.92"),
         ("first_name", "jonathan", "mary", "else"),
         ("birth_date", "19900417", "19900417", "exact"),
-        ("birth_date", "19900417", "19900418", "lev<=1|day_month_swap"),
-        ("birth_date", "19900412", "19901204", "lev<=1|day_month_swap"),
+        ("birth_date", "19900417", "19900418", "osa<=1|day_month_swap"),
+        ("birth_date", "19900412", "19901204", "osa<=1|day_month_swap"),
+        ("birth_date", "19420704", "19402704", "osa<=1|day_month_swap"),
+        ("birth_date", "19420704", "19247004", "else"),
         ("birth_date", "19900417", "19911231", "else"),
         ("national_id", "2694239", "2694239", "exact"),
         ("national_id", "2694239", "2692439", "osa<=1"),
@@ -345,6 +349,24 @@ def test_pairs_sharing_an_identifier_are_not_candidates() -> None:
         ("a|1", "a|3"),
         ("a|2", "a|3"),
     ]
+
+
+def test_two_records_of_a_source_listing_everyone_once_are_not_candidates() -> None:
+    a = profile("a|1", first_name="john", birth_date="19900417")
+    b = profile("a|2", first_name="jon", birth_date="19900417")
+    c = profile("b|1", first_name="joan", birth_date="19900417")
+    everyone = [(x.key, y.key) for x, y in candidate_pairs([a, b, c])]
+    assert everyone == [("a|1", "a|2"), ("a|1", "b|1"), ("a|2", "b|1")]
+    linked = [
+        (x.key, y.key) for x, y in candidate_pairs([a, b, c], one_per_person=frozenset({"a"}))
+    ]
+    assert linked == [("a|1", "b|1"), ("a|2", "b|1")]
+    assert cannot_match("a|1", "a|2", frozenset({"a"})) and not cannot_match(
+        "a|1", "b|1", frozenset({"a"})
+    )
+    # 3 records: 3 pairs; the pair inside source a cannot match
+    assert possible_pairs(["a|1", "a|2", "b|1"]) == 3
+    assert possible_pairs(["a|1", "a|2", "b|1"], frozenset({"a"})) == 2
 
 
 def test_oversize_blocks_are_skipped() -> None:
@@ -643,6 +665,13 @@ def test_fit_keeps_the_random_pairs_u_and_states_the_prior_over_all_pairs() -> N
     assert model.u == estimate_u_random(profiles, start).u
     all_pairs = len(profiles) * (len(profiles) - 1) / 2
     assert 0.5 * 100 / all_pairs < model.prior < 2 * 100 / all_pairs  # 100 true pairs
+    # Told that each source lists everyone once (Febrl 4's two files), the prior is the
+    # chance that two records of different sources match: only 200 * 100 pairs can.
+    one_per_person = frozenset({"org", "dup"})
+    linked = [compare(a, b) for a, b in candidate_pairs(profiles, one_per_person=one_per_person)]
+    link_model = fit_unsupervised(profiles, linked, start, one_per_person=one_per_person)
+    assert 0.5 * 100 / (200 * 100) < link_model.prior < 2 * 100 / (200 * 100)
+    assert link_model.prior > 1.5 * model.prior
 
 
 def _household(rng: random.Random, n: int, key: str) -> list[MatchProfile]:
@@ -801,6 +830,26 @@ def test_term_frequencies_from_blocks_equal_counting_profiles() -> None:
         ),
         ({"postcode": "2600"}, {"postcode": "2600", "address": "main st"}, "same_region"),
         ({"suburb": "kingston"}, {"suburb": "kingston"}, "same_region"),
+        (  # a postcode typo where the suburb agrees: one place
+            {"address": "main st", "postcode": "2112", "suburb": "eastwood"},
+            {"address": "ocean pde", "postcode": "2121", "suburb": "eastwood"},
+            "same_region",
+        ),
+        (  # the same postcode typo in another suburb: two places
+            {"address": "main st", "postcode": "2112", "suburb": "eastwood"},
+            {"address": "ocean pde", "postcode": "2121", "suburb": "ryde"},
+            "else",
+        ),
+        (  # a postcode two typos apart is another place, whatever the suburb says
+            {"address": "main st", "postcode": "2112", "suburb": "eastwood"},
+            {"address": "ocean pde", "postcode": "2199", "suburb": "eastwood"},
+            "else",
+        ),
+        (
+            {"street_number": "6", "address": "main st", "postcode": "3034", "suburb": "elz"},
+            {"street_number": "6", "address": "main st", "postcode": "3043", "suburb": "elz"},
+            "exact",
+        ),
         (
             {"street_number": "12", "address": "main st", "postcode": "2600"},
             {"street_number": "7", "address": "ocean parade", "postcode": "3000"},

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from app.engine.clustering import Clustering, Link, PolicySplit, cluster
 from app.engine.normalize import Normaliser
 from app.engine.recluster import partition_records
-from app.engine.resolver import ResolutionConfig, Resolver, _Scope, assign_ids
+from app.engine.resolution import ResolutionConfig, Resolver, Scope, assign_ids
 from graph_models.customers import ChangeType
 from graph_models.identifiers import RawIdentifier
 from graph_models.records import NormalisedRecord, SourceRecord
@@ -145,8 +145,8 @@ def by_hand(*groups: set[str], splits: list[PolicySplit] | None = None) -> Clust
     )
 
 
-def scope_of(customers: dict[str, tuple[datetime, set[str]]], **extra: object) -> _Scope:
-    scope = _Scope(**extra)  # type: ignore[arg-type]
+def scope_of(customers: dict[str, tuple[datetime, set[str]]], **extra: object) -> Scope:
+    scope = Scope(**extra)  # type: ignore[arg-type]
     scope.customers.update(customers)
     for cid, (_, members) in customers.items():
         for key in members:

@@ -12,7 +12,12 @@ The Fellegi-Sunter model in the vocabulary of Splink, one concept per module:
   EM, labels).
 """
 
-from app.engine.matching.blocking import blocking_keys, candidate_pairs
+from app.engine.matching.blocking import (
+    blocking_keys,
+    candidate_pairs,
+    cannot_match,
+    possible_pairs,
+)
 from app.engine.matching.comparisons import (
     DEFAULT_COMPARISONS,
     ELSE_LEVEL,
@@ -71,6 +76,7 @@ __all__ = [
     "TermFrequencies",
     "blocking_keys",
     "candidate_pairs",
+    "cannot_match",
     "clean_code",
     "clean_date",
     "clean_text",
@@ -84,6 +90,7 @@ __all__ = [
     "fit_unsupervised",
     "is_term_block",
     "manual_model",
+    "possible_pairs",
     "probability_from_weight",
     "profile_of",
     "similarities",

@@ -11,7 +11,7 @@ phone key) are linked exactly elsewhere and are not candidates.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -106,18 +106,38 @@ def blocking_keys(profile: MatchProfile) -> list[str]:
     return sorted(keys)
 
 
+def cannot_match(a_key: str, b_key: str, one_per_person: frozenset[str]) -> bool:
+    """Whether two records (keys ``source|record_id``) cannot be one person because they
+    come from one source that lists every person once (``one_record_per_person_sources``)."""
+    source = a_key.split("|", 1)[0]
+    return source in one_per_person and source == b_key.split("|", 1)[0]
+
+
+def possible_pairs(keys: Sequence[str], one_per_person: frozenset[str] = frozenset()) -> float:
+    """How many pairs of ``keys`` could be one person: all pairs but those inside a source
+    that lists every person once. The frame the prior of a fitted model is stated over."""
+    n = len(keys)
+    per_source = Counter(k.split("|", 1)[0] for k in keys)
+    inside = sum(c * (c - 1) / 2.0 for s, c in per_source.items() if s in one_per_person)
+    return n * (n - 1) / 2.0 - inside
+
+
 def candidate_pairs(
-    profiles: Sequence[MatchProfile], max_block: int = 200
+    profiles: Sequence[MatchProfile],
+    max_block: int = 200,
+    one_per_person: frozenset[str] = frozenset(),
 ) -> list[tuple[MatchProfile, MatchProfile]]:
     """Pairs of profiles that share a blocking key, the only pairs worth comparing.
 
     Blocks (the profiles sharing one key) with more than ``max_block`` members are skipped.
     Pairs that share an identifier key are not candidates: they are already linked exactly.
-    Profiles with the same key are never paired.
+    Profiles with the same key are never paired, nor two of one source in
+    ``one_per_person`` (:func:`cannot_match`).
 
     Args:
         profiles: The profiles to pair.
         max_block: The largest block whose pairs are kept.
+        one_per_person: Sources that list every person once.
 
     Returns:
         Distinct pairs ``(a, b)`` with ``a.key < b.key``, sorted by keys.
@@ -137,6 +157,8 @@ def candidate_pairs(
     for left, right in seen:
         a, b = profiles[left], profiles[right]
         if a.key == b.key or not a.identifiers.isdisjoint(b.identifiers):
+            continue
+        if one_per_person and cannot_match(a.key, b.key, one_per_person):
             continue
         pairs.append((a, b) if a.key < b.key else (b, a))
     pairs.sort(key=lambda pair: (pair[0].key, pair[1].key))

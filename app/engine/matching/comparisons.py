@@ -10,15 +10,17 @@ for ever closer agreement up to ``exact``. The list of levels of one pair is its
   swapped compares first with last (one fact, not two disagreements; the weaker of the
   two cross levels is reported as the first name's, and no term-frequency adjustment
   applies to a swapped pair).
-* ``birth_date`` (``date``): ``else``, one edit or day and month swapped, ``exact``.
+* ``birth_date`` (``date``): ``else``, one edit, two adjacent digits swapped or day and
+  month swapped, ``exact``.
 * ``address`` (``address``): ONE comparison over street number, street, unit, postcode and
   suburb, because they describe one place and are not independent evidence (two records
   at one address agree on all of them at once). Levels: ``else``, ``same_region`` (same
-  postcode, or same suburb where a postcode is missing), ``same_street`` (street names
-  close, numbers and units not contradicting), ``street_and_number`` (street close and
-  the same number), ``exact`` (street, number, unit and postcode all agree). A differing
-  unit (flat 4 vs flat 5) leaves only ``same_region``. ``state`` is not compared: nearly
-  everyone in a data set shares a handful.
+  postcode, or same suburb where a postcode is missing or differs by one typo),
+  ``same_street`` (street names close, numbers and units not contradicting),
+  ``street_and_number`` (street close and the same number), ``exact`` (street, number
+  and unit agree, and the region). A differing unit (flat 4 vs flat 5) leaves only
+  ``same_region``. ``state`` is not compared: nearly everyone in a data set shares a
+  handful.
 * ``national_id`` (``code``): ``else``, two edits, one edit or two adjacent characters
   swapped, ``exact``.
 * ``email`` (``email``): ``else``, a typo (at most two edits in letters, the digits of the
@@ -70,9 +72,9 @@ def _day_month_swapped(a: str, b: str) -> bool:
 
 
 def dates_typo_equal(a: str, b: str) -> bool:
-    """Two cleaned dates (``YYYYMMDD``) equal up to one typo: one edit, or day and month
-    swapped."""
-    return a == b or Levenshtein.distance(a, b, score_cutoff=1) <= 1 or _day_month_swapped(a, b)
+    """Two cleaned dates (``YYYYMMDD``) equal up to one typo: one edit or two adjacent
+    digits swapped (``19420704`` / ``19402704``), or day and month swapped."""
+    return a == b or OSA.distance(a, b, score_cutoff=1) <= 1 or _day_month_swapped(a, b)
 
 
 def _date_level(a: str, b: str) -> int:
@@ -174,16 +176,23 @@ def _streets_close(a: str, b: str) -> bool:
     )
 
 
-def _address_level(fa: Fields, fb: Fields) -> int:
-    street_a, street_b = fa.get("address"), fb.get("address")
+def _same_region(fa: Fields, fb: Fields) -> bool | None:
+    """Same postcode, or the same suburb where a postcode is missing or differs by one typo
+    (one edit or two adjacent digits swapped: ``2112`` / ``2121`` in ``eastwood``); None
+    when neither can be compared."""
     pc_a, pc_b = fa.get("postcode"), fb.get("postcode")
     sub_a, sub_b = fa.get("suburb"), fb.get("suburb")
+    same_suburb = sub_a == sub_b if sub_a and sub_b else None
     if pc_a and pc_b:
-        same_region: bool | None = pc_a == pc_b
-    elif sub_a and sub_b:
-        same_region = sub_a == sub_b
-    else:
-        same_region = None
+        if pc_a == pc_b:
+            return True
+        return bool(same_suburb) and OSA.distance(pc_a, pc_b, score_cutoff=1) <= 1
+    return same_suburb
+
+
+def _address_level(fa: Fields, fb: Fields) -> int:
+    street_a, street_b = fa.get("address"), fb.get("address")
+    same_region = _same_region(fa, fb)
     if not (street_a and street_b) and same_region is None:
         return NULL_LEVEL
     if street_a and street_b and _same_unit(fa.get("unit"), fb.get("unit")):
@@ -241,7 +250,7 @@ _METHODS: dict[str, _Method] = {
         ("null", "else", "jw>=0.80", "jw>=0.92", "exact"), _name_level, _name_similarity
     ),
     "date": _Method(
-        ("null", "else", "lev<=1|day_month_swap", "exact"), _date_level, _edit_similarity
+        ("null", "else", "osa<=1|day_month_swap", "exact"), _date_level, _edit_similarity
     ),
     "code": _Method(("null", "else", "lev<=2", "osa<=1", "exact"), _code_level, _edit_similarity),
     "email": _Method(

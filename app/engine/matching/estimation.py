@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from app.core.errors import InvalidInputError
+from app.engine.matching.blocking import possible_pairs
 from app.engine.matching.comparisons import DEFAULT_COMPARISONS, NULL_LEVEL, Comparison, compare
 from app.engine.matching.model import (
     CONDITIONED_U,
@@ -377,6 +378,7 @@ def fit_unsupervised(
     start: MatchModel,
     max_pairs: int = 200_000,
     seed: int = 42,
+    one_per_person: frozenset[str] = frozenset(),
 ) -> MatchModel:
     """The unsupervised fit of ``idgraph model fit``, in Splink's order.
 
@@ -389,8 +391,10 @@ def fit_unsupervised(
        true matches, so EM's "match" class would learn households;
     3. the share of matches among candidate pairs by EM with ``m`` and ``u`` fixed, restated
        for the frame ``u`` lives in: matches expected among candidates over all pairs of
-       records (``share * candidates / (n * (n - 1) / 2)``), so that ``prior * m / u`` is
-       the odds of a match for any pair.
+       records that could be one person (``share * candidates / possible pairs``: all
+       ``n (n - 1) / 2`` pairs but those inside a source in ``one_per_person``, which lists
+       everyone once; Splink's ``link_only`` frame), so that ``prior * m / u`` is the odds
+       of a match for any pair that can match.
 
     The term frequencies of ``start`` are kept (they were counted in the graph).
 
@@ -437,8 +441,8 @@ def fit_unsupervised(
     # blocked on a surname agree on it (u of an exact surname 0.15 instead of 0.001),
     # and every agreement a block selects for would count for little.
     share = fit_em(candidate_gammas, with_m, fixed_u=True, fixed_m=True).prior
-    all_pairs = len(profiles) * (len(profiles) - 1) / 2.0
-    prior = min(max(share * len(candidate_gammas) / all_pairs, PROBABILITY_FLOOR), 0.5)
+    frame = possible_pairs([p.key for p in profiles], one_per_person)
+    prior = min(max(share * len(candidate_gammas) / max(frame, 1.0), PROBABILITY_FLOOR), 0.5)
     model = dataclasses.replace(with_m, prior=prior, method="em", frequencies=start.frequencies)
     return versioned(model, "em")
 

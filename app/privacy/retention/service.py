@@ -19,7 +19,7 @@ from threading import Event
 
 from app.engine.core import Engine
 from app.engine.ports import ResolutionUnit, Transactions
-from app.engine.resolver import new_event_id
+from app.engine.resolution import new_event_id
 from app.privacy.removal import Removal, remove
 from app.privacy.retention.rules import RetentionRule
 from app.privacy.suppression import Suppression
