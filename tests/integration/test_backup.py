@@ -212,6 +212,7 @@ def test_a_bad_or_damaged_dump_leaves_the_graph_as_it_was(own_server, tmp_path) 
     assert runner.invoke(app, ["backup", str(tmp_path)]).exit_code != 0  # a directory
 
 
+@pytest.mark.timeout(1500)  # two stops and starts of the server: 14 min on a loaded machine
 def test_backups_are_on_record_and_named_by_later_erasures(own_server, tmp_path) -> None:
     """``idgraph backup`` records each backup beside the server's state (a restore does not
     lose the record); an erasure after it names the backups still holding what it erased."""
