@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from neo4j import Driver
 
 from app.audit.service import AuditService
+from app.backup.catalog import BackupCatalog
 from app.core.config import Settings
 from app.core.errors import IdgraphError, StoreUnavailableError
 from app.engine.core import Engine
@@ -20,12 +21,16 @@ from app.ingest.service import IngestService
 from app.model_lifecycle.service import ModelLifecycle
 from app.overrides.service import OverrideService
 from app.privacy.erasure import ErasureService
+from app.privacy.export import ExportService
+from app.privacy.retention.rules import parse_rules
+from app.privacy.retention.service import RetentionService
 from app.privacy.suppression import Suppression
 from app.reads.customers import CustomerReads
 from app.reads.explain import ExplainService
 from app.reads.lookup import LookupService
 from app.store.audit import Neo4jAuditStore
 from app.store.driver import apply_schema, create_driver
+from app.store.export import Neo4jExportStore
 from app.store.graph_store import GraphStore
 
 
@@ -47,6 +52,8 @@ class Services:
     customers: CustomerReads
     explanations: ExplainService
     audit: AuditService
+    retention: RetentionService
+    exports: ExportService
 
     @classmethod
     def over(cls, store: GraphStore, settings: Settings) -> Services:
@@ -57,7 +64,7 @@ class Services:
             store=store,
             engine=engine,
             ingestion=IngestService(store, engine, suppression),
-            erasure=ErasureService(store, engine, suppression),
+            erasure=ErasureService(store, engine, suppression, BackupCatalog.of(settings)),
             overrides=OverrideService(store, engine),
             models=ModelLifecycle(store, engine),
             reclustering=ReclusterService(store, engine),
@@ -65,6 +72,14 @@ class Services:
             customers=CustomerReads(store),
             explanations=ExplainService(store, engine),
             audit=AuditService(Neo4jAuditStore(store)),
+            retention=RetentionService(
+                store,
+                engine,
+                suppression,
+                parse_rules(settings.retention_rules, set(settings.extra_kinds)),
+                settings.retention_batch_size,
+            ),
+            exports=ExportService(Neo4jExportStore(store)),
         )
 
 

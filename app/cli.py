@@ -27,6 +27,8 @@ neo4j_app = typer.Typer(help="The local Neo4j server (not used when NEO4J_URI is
 app.add_typer(neo4j_app, name="neo4j")
 model_app = typer.Typer(help="The match model that scores look-alike records.")
 app.add_typer(model_app, name="model")
+retention_app = typer.Typer(help="Retention: remove what the rules say has expired.")
+app.add_typer(retention_app, name="retention")
 console = Console()
 
 
@@ -247,6 +249,59 @@ def recluster(
         report = opened.services.reclustering.recluster(dry_run=dry_run, progress=status.update)
     note(dry_run=int(dry_run), **report.__dict__)
     console.print_json(json.dumps(report.__dict__))
+
+
+@retention_app.command("apply")
+def retention_apply(
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print what would go (counts, records); change nothing."),
+    ] = False,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=10_000, help="Expired items per transaction (IDGRAPH_RETENTION_BATCH_SIZE)."
+        ),
+    ] = None,
+    max_batches: Annotated[
+        int | None,
+        typer.Option(min=1, help="Stop after this many transactions; run again to go on."),
+    ] = None,
+) -> None:
+    """Remove expired records and identifiers (IDGRAPH_RETENTION_RULES) the way erasure does."""
+    from app.privacy.retention.console import apply_with_progress, print_report
+
+    with _opened(get_settings()) as opened:
+        service = opened.services.retention
+        if not service.rules:
+            raise _fail('no retention rules: set IDGRAPH_RETENTION_RULES (README, "Retention")')
+        if batch_size is not None:
+            service.batch_size = batch_size
+        report = apply_with_progress(console, service, dry_run, max_batches)
+    print_report(console, report)
+
+
+@app.command("export")
+def export_customer(
+    customer_id: Annotated[str, typer.Argument(help="The customer id (C-...).")],
+    output: Annotated[
+        Path | None,
+        typer.Option(dir_okay=False, help="Write the JSON here (mode 0600), not to stdout."),
+    ] = None,
+) -> None:
+    """Everything stored about a person, as one JSON document (data-subject access)."""
+    with _opened(get_settings()) as opened:
+        try:
+            document = opened.services.exports.export(customer_id).model_dump_json(indent=2)
+        except IdgraphError as exc:
+            raise _fail(exc.message) from None
+    if output is None:
+        typer.echo(document)
+        return
+    output.touch(mode=0o600, exist_ok=True)
+    output.chmod(0o600)
+    output.write_text(document + "\n")
+    console.print(f"wrote the export of {customer_id} to {output}")
 
 
 def _print_model(model: Any, pairs: int | None = None) -> None:

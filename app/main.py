@@ -33,6 +33,7 @@ from app.audit import http as audit_http
 from app.core.config import Settings, get_settings
 from app.core.errors import IdgraphError, InvalidInputError
 from app.core.security import ApiKeys
+from app.privacy.retention import periodic as periodic_retention
 from app.store.driver import apply_schema, create_async_driver, create_driver
 from app.webhooks import delivery
 
@@ -70,9 +71,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.webhooks = None
         if settings.webhook_delivery and app.state.driver is not None:
             app.state.webhooks = delivery.start(app.state.driver, settings)
+        app.state.retention = None
         try:
+            if app.state.driver is not None:  # a bad rule stops the start, naming it
+                app.state.retention = periodic_retention.start(app.state.driver, settings)
             yield
         finally:
+            if app.state.retention is not None:
+                await app.state.retention.stop()
             if app.state.webhooks is not None:
                 await app.state.webhooks.stop()
             if app.state.async_driver is not None:

@@ -22,6 +22,7 @@ class ChangeType(StrEnum):
     OVERRIDE = "override"  # an analyst's same/different decision was applied
     OVERRIDE_REMOVED = "override_removed"
     ERASED = "erased"  # identifiers erased on request; the event holds no personal data
+    RETENTION = "retention"  # records/identifiers past a retention rule removed (rule named)
 
 
 class Change(BaseModel):
@@ -369,6 +370,15 @@ class Explanation(BaseModel):
     shared_identifiers: list[ExplainedIdentifier] = Field(default_factory=list)
 
 
+class BackupOnRecord(BaseModel):
+    """A backup ``idgraph backup`` took (from its catalog, ``<state dir>/backups.jsonl``)."""
+
+    file: str = Field(description="The dump file, as an absolute path")
+    taken_at: datetime
+    size: int = Field(description="Bytes")
+    database: str
+
+
 class ErasureReport(BaseModel):
     """What an erasure removed; holds no personal data (keyed hashes only)."""
 
@@ -395,6 +405,12 @@ class ErasureReport(BaseModel):
     suppressed: bool
     customers_affected: list[str]
     changes: list[Change] = Field(default_factory=list)
+    backups_holding_erased_data: list[BackupOnRecord] = Field(
+        default_factory=list,
+        description="Backups taken before this erasure whose files still exist: they hold "
+        "the erased values. Delete them (or take a new backup and delete the old); "
+        "restoring one brings the values back and the erasure must be repeated.",
+    )
 
 
 class MatchLevelView(BaseModel):

@@ -25,6 +25,7 @@ from app.ingest.service import IngestService
 from app.model_lifecycle.service import ModelLifecycle
 from app.overrides.service import OverrideService
 from app.privacy.erasure import ErasureService
+from app.privacy.export import ExportService
 from app.reads.customers import CustomerReads
 from app.reads.explain import ExplainService
 from app.reads.lookup import LookupService
@@ -87,6 +88,7 @@ ModelsDep = Annotated[ModelLifecycle, _feature(lambda s: s.models)]
 LookupsDep = Annotated[LookupService, _feature(lambda s: s.lookups)]
 CustomersDep = Annotated[CustomerReads, _feature(lambda s: s.customers)]
 ExplainDep = Annotated[ExplainService, _feature(lambda s: s.explanations)]
+ExportDep = Annotated[ExportService, _feature(lambda s: s.exports)]
 
 
 async def get_feed(store: StoreDep) -> ChangeFeed:

@@ -8,8 +8,10 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+from app.backup.catalog import CATALOG_NAME, BackupCatalog
 from app.core.errors import BackupError
 from app.provision.neo4j_server import LocalNeo4j
 
@@ -42,14 +44,21 @@ class LocalBackup:
         server: the local Neo4j (its jars, ``neo4j.conf`` and data directory).
         database: the database idgraph uses (``IDGRAPH_NEO4J_DATABASE``).
         say: progress messages for people (``idgraph backup`` prints them).
+        catalog: where each backup taken is recorded (default: beside the server's state),
+            so erasures can name the backups that still hold what they erase.
     """
 
     def __init__(
-        self, server: LocalNeo4j, database: str, say: Callable[[str], None] = _ignore
+        self,
+        server: LocalNeo4j,
+        database: str,
+        say: Callable[[str], None] = _ignore,
+        catalog: BackupCatalog | None = None,
     ) -> None:
         self.server = server
         self.database = database
         self.say = say
+        self.catalog = catalog or BackupCatalog(server.state_dir / CATALOG_NAME)
 
     def backup(self, file: Path) -> BackupResult:
         """Dump the database to ``file`` (replaced if it exists; written whole or not at all).
@@ -67,10 +76,13 @@ class LocalBackup:
             raise BackupError(f"{file} is a directory; name the dump file to write")
         file.parent.mkdir(parents=True, exist_ok=True)
         with self._stopped() as restarted, tempfile.TemporaryDirectory(dir=file.parent) as tmp:
+            taken_at = datetime.now(UTC)  # the server is stopped: nothing after this is in it
             self.say(f"dumping database {self.database} with neo4j-admin…")
             self._load_or_dump("dump", Path(tmp))
             os.replace(Path(tmp) / f"{self.database}.dump", file)
-        return BackupResult(file, file.stat().st_size, self.database, restarted)
+        size = file.stat().st_size
+        self.catalog.record(file, taken_at, size, self.database)
+        return BackupResult(file, size, self.database, restarted)
 
     def restore(self, file: Path) -> BackupResult:
         """Replace the database with the dump in ``file``.

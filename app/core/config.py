@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     neo4j_heap: str = "4g"
     neo4j_pagecache: str = "4g"
     neo4j_start_timeout: float = 180.0
+    #: How long the local server keeps transaction logs (Neo4j's
+    #: ``db.tx_log.rotation.retention_policy``): logs with a transaction from the last day,
+    #: at most 1 GiB. Erased values stay in the log files until those are pruned.
+    neo4j_tx_log_retention: str = "1 days 1G"
+    #: Size at which a transaction log file is rotated (``db.tx_log.rotation.size``; at
+    #: least 128K): only rotated files are pruned, so this bounds what the current one holds.
+    neo4j_tx_log_rotation_size: str = "16M"
 
     # --- erasure
     #: Keep erased identifiers from being linked again (by keyed hash).
@@ -82,6 +89,16 @@ class Settings(BaseSettings):
     #: Key of the keyed hash standing in for erased identifiers; when unset a random key
     #: is created once and kept in the graph (set it to keep it out of the database).
     erasure_key: str | None = Field(default=None, repr=False)
+
+    # --- retention (app/privacy/retention; README "Retention")
+    #: A JSON list of rules, or the path of a YAML/JSON file holding one, e.g.
+    #: ``[{"name": "cookies", "kind": "cookie", "keep_for": "13 months"}]``. Empty: none.
+    retention_rules: str = ""
+    #: Seconds between retention runs inside each API process; 0 (default): never (run
+    #: ``idgraph retention apply`` from cron instead).
+    retention_interval: float = Field(default=0.0, ge=0, le=30 * 86400)
+    #: Expired records or identifiers removed per transaction.
+    retention_batch_size: int = Field(default=500, ge=1, le=10_000)
 
     # --- resolution
     default_region: str = "US"

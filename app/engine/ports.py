@@ -108,6 +108,7 @@ class ObservingRecord(TypedDict):
     record_id: str
     observed_at: datetime
     identifiers: list[ObservedIdentifier]
+    attributes: list[list[str]]
 
 
 class StoredModel(TypedDict):
@@ -166,6 +167,23 @@ class LinkRow(TypedDict):
     b: str
     p: float
     type: str
+
+
+class ExportSubject(NamedTuple):
+    """Whom a data-subject export is about (``export_subject.cypher``).
+
+    ``identifiers`` are the customer's members and everything its records observed (a
+    shared identifier among them); ``past_customer_ids`` are customers its members belonged
+    to before (a split), whose events are exported where they name the person.
+    """
+
+    current_id: str
+    status: str
+    customer_ids: list[str]
+    members: list[str]
+    records: list[str]
+    identifiers: list[str]
+    past_customer_ids: list[str]
 
 
 # ---------------------------------------------------------------------- one transaction
@@ -305,6 +323,24 @@ class ErasureUnit(Protocol):
     def suppressed_among(self, hashes: Sequence[str]) -> set[str]: ...
 
 
+class RetentionUnit(Protocol):
+    """Retention: what has expired under a rule, in key order, a page at a time."""
+
+    def records_by_key(self, keys: Sequence[str]) -> list[ObservingRecord]: ...
+
+    def expired_records(self, source: str, cutoff: str, after: str, limit: int) -> list[str]:
+        """Keys of records of ``source`` observed before ``cutoff``, after ``after``."""
+        ...
+
+    def expired_identifiers(self, kind: str, cutoff: str, after: str, limit: int) -> list[str]:
+        """Keys of identifiers of ``kind`` last seen before ``cutoff``, after ``after``."""
+        ...
+
+    def count_expired(self, source: str | None, kind: str | None, cutoff: str) -> int:
+        """How many records of ``source`` (or identifiers of ``kind``) are before ``cutoff``."""
+        ...
+
+
 class AttributeReader(Protocol):
     """The one read the attribute policies need (a write or a read transaction)."""
 
@@ -375,6 +411,7 @@ class ResolutionUnit(
     CustomerUnit,
     OverrideUnit,
     ErasureUnit,
+    RetentionUnit,
     SimilarityUnit,
     ModelUnit,
     Protocol,
@@ -431,6 +468,16 @@ class GraphScan(Transactions, Protocol):
 
     def all_overrides(self) -> list[dict[str, Any]]:
         """Rows as :class:`StoredOverride` (the clustering takes them as maps)."""
+        ...
+
+
+class ExportStore(Protocol):
+    """Everything stored about one person (``app.store.export.Neo4jExportStore``)."""
+
+    def export(
+        self, customer_id: str, sections: Sequence[str]
+    ) -> tuple[ExportSubject, dict[str, list[dict[str, Any]]]] | None:
+        """The subject and the rows of each ``export_<section>`` query; None if unknown."""
         ...
 
 

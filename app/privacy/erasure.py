@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from app.backup.catalog import BackupCatalog
 from app.core.errors import NotFoundError
 from app.engine.core import Engine
-from app.engine.normalize import content_hash
 from app.engine.ports import ResolutionUnit, Transactions
 from app.engine.resolution import new_event_id
+from app.privacy.removal import remove
 from app.privacy.suppression import Suppression, keyed_hash
 from graph_models.customers import Change, ChangeType, ErasureReport
-from graph_models.identifiers import Identifier
-from graph_models.records import NormalisedRecord
 
 
 class ErasureService:
@@ -26,12 +25,21 @@ class ErasureService:
         store: runs the erasure in one write transaction.
         engine: normaliser (lookups' normalisation), resolver and match model.
         suppression: the erasure key and the suppression list.
+        backups: the record of backups taken; the report names those taken before the
+            erasure that still exist (they hold the erased values).
     """
 
-    def __init__(self, store: Transactions, engine: Engine, suppression: Suppression) -> None:
+    def __init__(
+        self,
+        store: Transactions,
+        engine: Engine,
+        suppression: Suppression,
+        backups: BackupCatalog | None = None,
+    ) -> None:
         self.store = store
         self.engine = engine
         self.suppression = suppression
+        self.backups = backups
 
     def erase_identifier(self, kind: str, value: str) -> ErasureReport:
         """Erase one identifier (normalised as in lookups) and the evidence built from it."""
@@ -58,39 +66,10 @@ class ErasureService:
             if keys is None:
                 raise NotFoundError(f"nothing to erase: {subject} is not in the graph")
             secret = self.suppression.secret(unit)
-            hashes = {k: keyed_hash(secret, k) for k in keys}
             before = {c for c, _ in unit.customers_of(keys).values() if c}
-            unit.delete_overrides_of(keys)
-            erased = set(keys)
-            scrubbed = []
-            for row in unit.records_observing(keys):
-                remaining = tuple(
-                    Identifier(kind=i["kind"], value=i["value"])
-                    for i in sorted(row["identifiers"], key=lambda i: i["key"])
-                    if i["key"] not in erased
-                )
-                scrubbed.append(
-                    NormalisedRecord(
-                        source=row["source"],
-                        record_id=row["record_id"],
-                        observed_at=row["observed_at"],
-                        identifiers=remaining,
-                        attributes={},
-                        content_hash=content_hash(row["observed_at"].isoformat(), remaining, {}),
-                    )
-                )
-            resolver = self.engine.resolver
-            results = (
-                resolver.ingest(unit, scrubbed, now, self.engine.match_model(unit))
-                if scrubbed
-                else []
-            )
-            empty = [r.key for r in scrubbed if not r.identifiers]
-            if empty:
-                unit.delete_empty_records(empty)
-            unit.scrub_text([(k, f"[erased {h[:16]}]") for k, h in sorted(hashes.items())])
+            removal = remove(unit, self.engine, secret, now, identifiers=keys)
             if suppress:
-                unit.suppress(sorted(hashes.values()), now.isoformat())
+                unit.suppress(sorted(keyed_hash(secret, k) for k in keys), now.isoformat())
             subject_hash = keyed_hash(secret, subject)
             event = Change(
                 type=ChangeType.ERASED,
@@ -105,18 +84,17 @@ class ErasureService:
                     [{"event_id": new_event_id(), **event.model_dump(mode="json")}],
                     now.isoformat(),
                 )
-            changes = {c.model_dump_json(): c for r in results for c in r.changes}
-            for change in changes.values():
-                for key, digest in hashes.items():
-                    change.reason = change.reason.replace(key, f"[erased {digest[:16]}]")
             return ErasureReport(
                 subject=subject_hash,
                 identifiers_erased=len(keys),
-                records_scrubbed=len(scrubbed) - len(empty),
-                records_deleted=len(empty),
+                records_scrubbed=len(removal.records_scrubbed),
+                records_deleted=len(removal.records_deleted),
                 suppressed=suppress,
                 customers_affected=sorted(before),
-                changes=[*changes.values(), event],
+                changes=[*removal.changes, event],
             )
 
-        return self.store.in_write_transaction(work)
+        report = self.store.in_write_transaction(work)
+        if self.backups is not None:
+            report.backups_holding_erased_data = self.backups.holding_data_of(now)
+        return report

@@ -220,7 +220,11 @@ class LocalNeo4j:
                     f"server.memory.heap.initial_size={s.neo4j_heap}",
                     f"server.memory.heap.max_size={s.neo4j_heap}",
                     f"server.memory.pagecache.size={s.neo4j_pagecache}",
-                    "db.tx_log.rotation.retention_policy=1G size",
+                    # Bounded, so erased values age out of the transaction logs: a file
+                    # is pruned at a checkpoint once rotated and outside the retention.
+                    f"db.tx_log.rotation.retention_policy={s.neo4j_tx_log_retention}",
+                    f"db.tx_log.rotation.size={s.neo4j_tx_log_rotation_size}",
+                    "db.checkpoint.interval.time=15m",
                     "db.transaction.timeout=5m",
                     "",
                 ]

@@ -198,6 +198,29 @@ class Neo4jUnit:
         rows = self._run("records_observing", keys=list(keys))
         return [cast(ObservingRecord, native(r.data())) for r in rows]
 
+    def records_by_key(self, keys: Sequence[str]) -> list[ObservingRecord]:
+        rows = self._run("records_by_key", keys=list(keys))
+        return [cast(ObservingRecord, native(r.data())) for r in rows]
+
+    def expired_records(self, source: str, cutoff: str, after: str, limit: int) -> list[str]:
+        rows = self._run(
+            "retention_expired_records", source=source, cutoff=cutoff, after=after, limit=limit
+        )
+        return [r["key"] for r in rows]
+
+    def expired_identifiers(self, kind: str, cutoff: str, after: str, limit: int) -> list[str]:
+        rows = self._run(
+            "retention_expired_identifiers", kind=kind, cutoff=cutoff, after=after, limit=limit
+        )
+        return [r["key"] for r in rows]
+
+    def count_expired(self, source: str | None, kind: str | None, cutoff: str) -> int:
+        if source is not None:
+            rows = self._run("retention_count_records", source=source, cutoff=cutoff)
+        else:
+            rows = self._run("retention_count_identifiers", kind=kind, cutoff=cutoff)
+        return int(rows[0]["n"])
+
     def delete_overrides_of(self, keys: Sequence[str]) -> None:
         self._run("delete_overrides_of", keys=list(keys))
 

@@ -1,8 +1,10 @@
 // The records that observed any of the given identifiers, with everything they observed.
 // Parameters: $keys (list of identifier keys)
-// Returns: key, source, record_id, observed_at, identifiers (list of {key, kind, value})
+// Returns: key, source, record_id, observed_at, identifiers (list of {key, kind, value}),
+//          attributes (list of [name, value]; stored as attr_<name>)
 UNWIND $keys AS k
 MATCH (:Identifier {key: k})<-[:OBSERVED]-(r:Record)
 WITH DISTINCT r
 RETURN r.key AS key, r.source AS source, r.record_id AS record_id, r.observed_at AS observed_at,
-       [(r)-[:OBSERVED]->(i:Identifier) | i {.key, .kind, .value}] AS identifiers
+       [(r)-[:OBSERVED]->(i:Identifier) | i {.key, .kind, .value}] AS identifiers,
+       [k IN keys(r) WHERE k STARTS WITH 'attr_' | [substring(k, 5), r[k]]] AS attributes

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from app.backup.catalog import BackupCatalog
 from app.bootstrap import Opened
 from app.cli import app
 from app.core.config import Settings, get_settings
@@ -209,3 +210,33 @@ def test_a_bad_or_damaged_dump_leaves_the_graph_as_it_was(own_server, tmp_path) 
     assert everything(settings) == wiped
 
     assert runner.invoke(app, ["backup", str(tmp_path)]).exit_code != 0  # a directory
+
+
+@pytest.mark.timeout(1500)  # two stops and starts of the server: 14 min on a loaded machine
+def test_backups_are_on_record_and_named_by_later_erasures(own_server, tmp_path) -> None:
+    """``idgraph backup`` records each backup beside the server's state (a restore does not
+    lose the record); an erasure after it names the backups still holding what it erased."""
+    settings, _ = own_server
+    person = {
+        "source": "crm",
+        "record_id": "b-1",
+        "identifiers": [{"kind": "email", "value": "kept.in.a.dump@example.org"}],
+    }
+    with Opened.connect(settings) as opened:
+        opened.services.ingestion.ingest([SourceRecord.model_validate(person)])
+    dump = tmp_path / "before-erasure.dump"
+    runner = CliRunner()
+    assert runner.invoke(app, ["backup", str(dump)]).exit_code == 0
+    (entry,) = BackupCatalog.of(settings).entries()
+    assert entry.file == str(dump.resolve()) and entry.size == dump.stat().st_size
+
+    with Opened.connect(settings) as opened:
+        report = opened.services.erasure.erase_identifier("email", "kept.in.a.dump@example.org")
+    assert [b.file for b in report.backups_holding_erased_data] == [str(dump.resolve())]
+
+    assert runner.invoke(app, ["restore", str(dump), "--yes"]).exit_code == 0
+    assert [e.file for e in BackupCatalog.of(settings).entries()] == [str(dump.resolve())]
+    dump.unlink()  # deleted: no longer a copy
+    with Opened.connect(settings) as opened:
+        report = opened.services.erasure.erase_identifier("email", "kept.in.a.dump@example.org")
+    assert report.backups_holding_erased_data == []

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import AdminDep, CustomersDep, ErasureDep, ReaderDep
+from app.api.deps import AdminDep, CustomersDep, ErasureDep, ExportDep, ReaderDep
 from app.api.params import AsOf, CustomerId
 from app.audit import targets as audit_targets
+from app.audit.http import audited
 from app.core import metrics
 from graph_models.customers import (
     CustomerHistory,
@@ -16,6 +17,7 @@ from graph_models.customers import (
     CustomerProfile,
     ErasureReport,
 )
+from graph_models.export import CustomerExport
 
 router = APIRouter(tags=["customers"])
 
@@ -76,6 +78,20 @@ def get_lineage(
 ) -> CustomerLineage:
     """Records grouped by source in time order, and links with their evidence; paged."""
     return customers.lineage(customer_id, offset, limit)
+
+
+@router.get(
+    "/customers/{customer_id}/export",
+    response_model=CustomerExport,
+    summary="Everything stored about the person (data-subject access), in one document",
+    responses=_404,
+)
+@audited("customer.export")
+def export_customer(customer_id: CustomerId, _: AdminDep, exports: ExportDep) -> CustomerExport:
+    """Records with attributes and sources, identifiers, links and their evidence, history,
+    overrides: every property stored, in sections a person can read (admin: it holds all
+    of the person's personal data)."""
+    return exports.export(customer_id)
 
 
 @router.delete(
