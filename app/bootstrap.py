@@ -18,6 +18,7 @@ from app.engine.recluster import ReclusterService
 from app.ingest.service import IngestService
 from app.model_lifecycle.service import ModelLifecycle
 from app.overrides.service import OverrideService
+from app.privacy.consent.service import ConsentService
 from app.privacy.erasure import ErasureService
 from app.privacy.suppression import Suppression
 from app.reads.customers import CustomerReads
@@ -44,6 +45,7 @@ class Services:
     lookups: LookupService
     customers: CustomerReads
     explanations: ExplainService
+    consent: ConsentService
 
     @classmethod
     def over(cls, store: GraphStore, settings: Settings) -> Services:
@@ -61,6 +63,12 @@ class Services:
             lookups=LookupService(store, engine),
             customers=CustomerReads(store),
             explanations=ExplainService(store, engine),
+            consent=ConsentService(
+                store,
+                engine,
+                IngestService(store, engine, suppression),
+                LookupService(store, engine),
+            ),
         )
 
 

@@ -24,6 +24,7 @@ from app.engine.core import Engine
 from app.ingest.service import IngestService
 from app.model_lifecycle.service import ModelLifecycle
 from app.overrides.service import OverrideService
+from app.privacy.consent.service import ConsentService
 from app.privacy.erasure import ErasureService
 from app.reads.customers import CustomerReads
 from app.reads.explain import ExplainService
@@ -87,6 +88,7 @@ ModelsDep = Annotated[ModelLifecycle, _feature(lambda s: s.models)]
 LookupsDep = Annotated[LookupService, _feature(lambda s: s.lookups)]
 CustomersDep = Annotated[CustomerReads, _feature(lambda s: s.customers)]
 ExplainDep = Annotated[ExplainService, _feature(lambda s: s.explanations)]
+ConsentDep = Annotated[ConsentService, _feature(lambda s: s.consent)]
 
 
 async def get_feed(store: StoreDep) -> ChangeFeed:

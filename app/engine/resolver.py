@@ -31,7 +31,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from app.engine.clustering import (
     DEFAULT_ATTRIBUTE_POLICIES,
@@ -70,6 +70,19 @@ DEFAULT_SHARED_LIMITS: dict[str, dict[str, int]] = {
 }
 
 Pair = tuple[str, str]
+
+
+class ConsentHook(Protocol):
+    """Consent history after a re-evaluation (:class:`app.privacy.consent.ConsentHistory`)."""
+
+    def after_assignment(
+        self,
+        unit: ResolutionUnit,
+        old_ids: Iterable[str],
+        members: Mapping[str, Sequence[str]],
+        changes: Sequence[Change],
+        recorded: Sequence[NormalisedRecord],
+    ) -> list[Change]: ...
 
 
 @dataclass(frozen=True)
@@ -181,8 +194,11 @@ class Assignment:
 class Resolver:
     """Resolves batches of normalised records inside one storage transaction."""
 
-    def __init__(self, config: ResolutionConfig | None = None) -> None:
+    def __init__(
+        self, config: ResolutionConfig | None = None, consent: ConsentHook | None = None
+    ) -> None:
         self.config = config or ResolutionConfig()
+        self.consent = consent
         self.similarity = SimilarityMatcher(self.config.matching)
 
     # ------------------------------------------------------------------ ingest
@@ -303,7 +319,14 @@ class Resolver:
             seeds |= members
         seeds -= orphans
         assignment = self.reevaluate(
-            unit, seeds, now, self._triggers(to_write), flipped, orphan_customers, local
+            unit,
+            seeds,
+            now,
+            self._triggers(to_write),
+            flipped,
+            orphan_customers,
+            local,
+            recorded=[r for r in to_write if r.consent],
         )
         known: dict[str, tuple[str | None, float | None]] = {
             key: (cid, assignment.confidence[cid])
@@ -337,6 +360,7 @@ class Resolver:
         flipped: dict[str, str | None] | None = None,
         orphan_customers: Mapping[str, tuple[datetime, set[str]]] | None = None,
         local: dict[str, list[tuple[str, float]]] | None = None,
+        recorded: Sequence[NormalisedRecord] = (),
     ) -> Assignment:
         """Re-cluster the components containing ``seeds`` and write the outcome.
 
@@ -349,6 +373,8 @@ class Resolver:
             orphan_customers: customers of identifiers deleted in this transaction.
             local: identifiers created in this transaction (not shared, no customer yet)
                 with all their joinable links, so the walk need not read them back.
+            recorded: records written in this transaction that carry consent statements
+                (for the consent history).
         """
         scope = self._scope(unit, seeds, orphan_customers or {}, local or {})
         clustering = cluster(
@@ -362,6 +388,16 @@ class Resolver:
         )
         assignment = assign_ids(scope, clustering, triggers or {}, flipped or {}, now)
         self._write_assignment(unit, scope, assignment, now)
+        if self.consent is not None:
+            consent = self.consent.after_assignment(
+                unit, scope.customers, assignment.members, assignment.changes, recorded
+            )
+            if consent:
+                unit.create_events(
+                    [{"event_id": new_event_id(), **c.model_dump(mode="json")} for c in consent],
+                    now.isoformat(),
+                )
+                assignment.changes += consent
         for key, shared in scope.shared.items():
             if shared:
                 assignment.shared.add(key)
@@ -381,6 +417,10 @@ class Resolver:
                 "content_hash": record.content_hash,
             }
             props.update({f"attr_{k}": v for k, v in record.attributes.items()})
+            if record.consent:  # parallel lists: Neo4j properties hold no maps
+                props["consent_purposes"] = [s.purpose for s in record.consent]
+                props["consent_granted"] = [s.granted for s in record.consent]
+                props["consent_at"] = [s.at.isoformat() for s in record.consent if s.at]
             record_rows.append({"key": record.key, "props": props})
             at = record.observed_at.isoformat()
             for ident in record.identifiers:
