@@ -68,6 +68,7 @@ class Services:
                 engine,
                 IngestService(store, engine, suppression),
                 LookupService(store, engine),
+                suppression,
             ),
         )
 

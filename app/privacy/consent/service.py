@@ -3,7 +3,6 @@ purpose that show nothing the purpose has no consent for."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -13,6 +12,7 @@ from app.engine.normalize import content_hash
 from app.engine.ports import LookupStore, ResolutionUnit, Transactions
 from app.ingest.service import IngestService
 from app.privacy.consent.rules import derive, from_rows
+from app.privacy.suppression import Suppression, keyed_hash
 from app.reads.lookup import LookupService
 from graph_models.consent import (
     ConsentBasis,
@@ -40,6 +40,7 @@ class ConsentService:
         engine: normaliser and the consent settings.
         ingestion: the ingest path every statement is stored through.
         lookups: identifier -> customer.
+        suppression: the erasure key, which keys the ids of statements sent without one.
     """
 
     def __init__(
@@ -48,11 +49,13 @@ class ConsentService:
         engine: Engine,
         ingestion: IngestService,
         lookups: LookupService,
+        suppression: Suppression,
     ) -> None:
         self.store = store
         self.engine = engine
         self.ingestion = ingestion
         self.lookups = lookups
+        self.suppression = suppression
         self.purposes = list(engine.settings.consent_purposes)
         self.granted_by_default = set(engine.settings.consent_granted_by_default)
 
@@ -144,9 +147,12 @@ class ConsentService:
             raise NotFoundError(f"no identifier {key} in the graph")
         kind, _, value = key.partition(":")
         assert statement.at is not None
-        statement_id = request.statement_id or natural_statement_id(
-            key, statement.purpose, statement.granted, statement.at
-        )
+        statement_id = request.statement_id
+        if statement_id is None:
+            # keyed, so the id (a record id, named in history) does not reveal the identifier
+            secret = self.store.in_write_transaction(self.suppression.secret)
+            payload = f"{key}\n{statement.purpose}\n{statement.granted}\n{statement.at.isoformat()}"
+            statement_id = "st-" + keyed_hash(secret, payload)[:32]
         source = self.engine.settings.consent_source
         identifiers = (Identifier(kind=kind, value=value),)
         record = NormalisedRecord(
@@ -166,9 +172,3 @@ class ConsentService:
             customer_id=result.customer_id,
             consent=self.purpose_of(result.customer_id, statement.purpose),
         )
-
-
-def natural_statement_id(key: str, purpose: str, granted: bool, at: datetime) -> str:
-    """The id of a statement sent without one: its content, so a retry is the same one."""
-    payload = f"{key}\n{purpose}\n{granted}\n{at.isoformat()}"
-    return "st-" + hashlib.sha256(payload.encode()).hexdigest()[:32]
