@@ -55,7 +55,7 @@ class ConsentHistory:
                 statements_of[cid].append(row)
         parents = _parents(changes)
         origins = _origins(changes)
-        new_records = {r.key: r for r in recorded}
+        new_records = {r.key for r in recorded}
         events: list[Change] = []
         summary = []
         for cid in sorted(members):
@@ -64,14 +64,15 @@ class ConsentHistory:
             previous = before.get(cid)
             if previous is None:
                 previous = _combined([before.get(p, {}) for p in parents.get(cid, [])])
-            said = sorted({f"{s.source}|{s.record_id}" for s in statements} & set(new_records))
-            summary.append(
-                {
-                    "id": cid,
-                    "granted": sorted(p for p, g in now.items() if g),
-                    "withdrawn": sorted(p for p, g in now.items() if not g),
-                }
-            )
+            said = sorted({f"{s.source}|{s.record_id}" for s in statements} & new_records)
+            if now != before.get(cid, {}):
+                summary.append(
+                    {
+                        "id": cid,
+                        "granted": sorted(p for p, g in now.items() if g),
+                        "withdrawn": sorted(p for p, g in now.items() if not g),
+                    }
+                )
             changed = now != previous or any(before.get(p, {}) != now for p in parents[cid])
             if not changed and not said:
                 continue
@@ -96,7 +97,8 @@ class ConsentHistory:
                     trigger_record=said[0] if said else None,
                 )
             )
-        unit.set_consent_state(summary)
+        if summary:
+            unit.set_consent_state(summary)
         return events
 
 
