@@ -29,7 +29,12 @@ def as_utc(value: datetime | None) -> datetime | None:
     """An aware time in UTC (a naive one is taken as UTC)."""
     if value is None:
         return None
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable time
+        raise ValueError("out of the range of representable times") from None
 
 
 class ConsentStatement(BaseModel):
@@ -148,7 +153,9 @@ MAX_CLOCK_SKEW = timedelta(minutes=10)
 def stated_at(statement: ConsentStatement, observed_at: datetime) -> datetime:
     """When the statement was made: its ``at``, else the record's ``observed_at``."""
     at = statement.at or observed_at
-    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+    # compared as aware times, kept in their offset (converting one near the first
+    # representable time could overflow)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def statement_problems(
