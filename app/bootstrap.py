@@ -20,6 +20,7 @@ from app.engine.recluster import ReclusterService
 from app.ingest.service import IngestService
 from app.model_lifecycle.service import ModelLifecycle
 from app.overrides.service import OverrideService
+from app.privacy.consent.service import ConsentService
 from app.privacy.erasure import ErasureService
 from app.privacy.export import ExportService
 from app.privacy.retention.rules import parse_rules
@@ -54,6 +55,7 @@ class Services:
     audit: AuditService
     retention: RetentionService
     exports: ExportService
+    consent: ConsentService
 
     @classmethod
     def over(cls, store: GraphStore, settings: Settings) -> Services:
@@ -80,6 +82,13 @@ class Services:
                 settings.retention_batch_size,
             ),
             exports=ExportService(Neo4jExportStore(store)),
+            consent=ConsentService(
+                store,
+                engine,
+                IngestService(store, engine, suppression),
+                LookupService(store, engine),
+                suppression,
+            ),
         )
 
 

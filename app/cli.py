@@ -29,6 +29,8 @@ model_app = typer.Typer(help="The match model that scores look-alike records.")
 app.add_typer(model_app, name="model")
 retention_app = typer.Typer(help="Retention: remove what the rules say has expired.")
 app.add_typer(retention_app, name="retention")
+consent_app = typer.Typer(help="Consent per purpose: record statements, show a customer's.")
+app.add_typer(consent_app, name="consent")
 console = Console()
 
 
@@ -537,6 +539,72 @@ def demo(
         run_demo(console, get_settings(), people=people, serve_api=serve_api)
     except IdgraphError as exc:
         raise _fail(exc.message) from None
+
+
+def _input_problem(exc: IdgraphError) -> typer.Exit:
+    """A clear message for a refused input: each bad field by name."""
+    from app.core.errors import InvalidInputError
+
+    if isinstance(exc, InvalidInputError) and exc.errors:
+        fields = "; ".join(
+            f"--{'-'.join(str(p) for p in e.field).replace('_', '-')}: {e.msg}" for e in exc.errors
+        )
+        return _fail(fields)
+    return _fail(exc.message)
+
+
+@consent_app.command("record")
+def consent_record(
+    kind: Annotated[str, typer.Option(help="Identifier kind, e.g. email.")],
+    value: Annotated[str, typer.Option(help="Identifier value.")],
+    purpose: Annotated[str, typer.Option(help="A configured purpose, e.g. marketing.")],
+    granted: Annotated[
+        bool, typer.Option("--granted/--withdrawn", help="Grant or withdraw consent.")
+    ],
+    at: Annotated[
+        str | None, typer.Option(help="When the person said it (ISO 8601; default: now).")
+    ] = None,
+    statement_id: Annotated[
+        str | None, typer.Option(help="Makes a retry idempotent (default: from the content).")
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="Scope of an account value.")] = None,
+) -> None:
+    """Record a statement for an identifier (what POST /v1/consent does); prints the receipt."""
+    from pydantic import ValidationError
+
+    from graph_models.consent import ConsentRequest
+
+    try:
+        request = ConsentRequest(
+            kind=kind,
+            value=value,
+            purpose=purpose,
+            granted=granted,
+            at=at,  # type: ignore[arg-type]  # pydantic parses the ISO string
+            statement_id=statement_id,
+            source=source,
+        )
+    except ValidationError as exc:
+        raise _fail(
+            "; ".join(f"--{'-'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        ) from None
+    with _opened(get_settings()) as opened:
+        try:
+            receipt = opened.services.consent.record(request)
+        except IdgraphError as exc:
+            raise _input_problem(exc) from None
+    console.print_json(receipt.model_dump_json())
+
+
+@consent_app.command("show")
+def consent_show(customer_id: Annotated[str, typer.Argument(help="A customer id.")]) -> None:
+    """A customer's consent per purpose and every statement behind it, as JSON."""
+    with _opened(get_settings()) as opened:
+        try:
+            consent = opened.services.consent.of_customer(customer_id)
+        except IdgraphError as exc:
+            raise _fail(exc.message) from None
+    console.print_json(consent.model_dump_json())
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from app.api.routes import (
     records,
     webhooks,
 )
+from app.api.routes import consent as consent_routes
 from app.api.routes import review as review_routes
 from app.api.routes import session as session_routes
 from app.api.routes import what_if as what_if_routes
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(session_routes.router, prefix="/v1")
     app.include_router(what_if_routes.router, prefix="/v1")
     app.include_router(review_routes.router, prefix="/v1")
+    app.include_router(consent_routes.router, prefix="/v1")
     ui.install(app)  # the analysts' pages (/ui) and their assets
     app.include_router(changes.router, prefix="/v1")
     app.include_router(webhooks.router, prefix="/v1")

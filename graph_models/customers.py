@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from graph_models.consent import PurposeConsent, StoredStatement
 from graph_models.identifiers import MAX_REF_LENGTH
 
 
@@ -23,6 +24,7 @@ class ChangeType(StrEnum):
     OVERRIDE_REMOVED = "override_removed"
     ERASED = "erased"  # identifiers erased on request; the event holds no personal data
     RETENTION = "retention"  # records/identifiers past a retention rule removed (rule named)
+    CONSENT = "consent"  # a statement recorded, or consent re-derived by a merge / split
 
 
 class Change(BaseModel):
@@ -134,9 +136,19 @@ class LookupResult(BaseModel):
 
     customer_id: str | None
     confidence: float | None
-    identifier: IdentifierView
+    identifier: IdentifierView | None = Field(
+        description="None when asked for a purpose the customer has no consent for"
+    )
     shared: bool = False
     shared_reason: str | None = None
+    purpose: str | None = Field(default=None, description="The purpose asked about, if any")
+    permitted: bool | None = Field(
+        default=None,
+        description="Whether the customer may be used for the purpose (asked for one only)",
+    )
+    consent: PurposeConsent | None = Field(
+        default=None, description="The consent for the purpose and the statement behind it"
+    )
 
 
 class CustomerProfile(BaseModel):
@@ -151,6 +163,10 @@ class CustomerProfile(BaseModel):
     record_count: int = 0
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    consent: list[PurposeConsent] | None = Field(
+        default=None,
+        description="Consent per configured purpose (README, Consent); not kept for as_of",
+    )
 
 
 class RecordResult(BaseModel):
@@ -246,6 +262,11 @@ class CustomerLineage(BaseModel):
     total_links: int
     offset: int
     limit: int
+    consent_statements: list[StoredStatement] | None = Field(
+        default=None,
+        description="Every consent statement of the customer's records, latest first, with "
+        "the record and source that made it (all of them, not paged)",
+    )
 
 
 class OverrideDecision(StrEnum):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from graph_models.consent import MAX_STATEMENTS, ConsentStatement
 from graph_models.identifiers import Identifier, RawIdentifier
 
 #: Bounds of a record's identity as sent.
@@ -34,6 +35,11 @@ class SourceRecord(BaseModel):
         default_factory=dict,
         examples=[{"first_name": "Jane", "last_name": "Doe", "postcode": "94110"}],
     )
+    consent: list[ConsentStatement] = Field(
+        default_factory=list,
+        max_length=MAX_STATEMENTS,
+        description="What the person said about each purpose (README, Consent).",
+    )
 
     @field_validator("observed_at")
     @classmethod
@@ -61,6 +67,8 @@ class NormalisedRecord(BaseModel):
     identifiers: tuple[Identifier, ...]
     attributes: dict[str, str]
     content_hash: str
+    #: Statements with ``at`` filled in (the record's ``observed_at`` where it had none).
+    consent: tuple[ConsentStatement, ...] = ()
 
     @property
     def key(self) -> str:

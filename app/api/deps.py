@@ -24,6 +24,7 @@ from app.engine.core import Engine
 from app.ingest.service import IngestService
 from app.model_lifecycle.service import ModelLifecycle
 from app.overrides.service import OverrideService
+from app.privacy.consent.service import ConsentService
 from app.privacy.erasure import ErasureService
 from app.privacy.export import ExportService
 from app.reads.customers import CustomerReads
@@ -89,6 +90,7 @@ LookupsDep = Annotated[LookupService, _feature(lambda s: s.lookups)]
 CustomersDep = Annotated[CustomerReads, _feature(lambda s: s.customers)]
 ExplainDep = Annotated[ExplainService, _feature(lambda s: s.explanations)]
 ExportDep = Annotated[ExportService, _feature(lambda s: s.exports)]
+ConsentDep = Annotated[ConsentService, _feature(lambda s: s.consent)]
 
 
 async def get_feed(store: StoreDep) -> ChangeFeed:

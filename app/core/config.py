@@ -136,6 +136,18 @@ class Settings(BaseSettings):
     #: Record pairs scoring below this are not stored as evidence.
     match_min_probability: float = Field(default=0.05, gt=0, lt=1)
 
+    # --- consent per purpose (README, "Consent")
+    #: JSON list of the purposes statements may name.
+    consent_purposes: list[str] = Field(
+        default_factory=lambda: ["marketing", "analytics", "personalisation"]
+    )
+    #: JSON list of purposes a customer with no statement for them may be used for; the
+    #: others (by default all) need a grant.
+    consent_granted_by_default: list[str] = Field(default_factory=list)
+    #: Source of the records ``POST /v1/consent`` and ``idgraph consent record`` store
+    #: statements on (one record per statement, observing the one identifier).
+    consent_source: str = Field(default="consent", min_length=1, max_length=128)
+
     # --- webhooks (delivery of the change feed; see app/webhooks)
     #: Run the webhook deliverer in this API process (every process may: a lease stored on
     #: each subscription lets one deliver it at a time).

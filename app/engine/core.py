@@ -16,6 +16,7 @@ from app.engine.ports import ModelUnit
 from app.engine.resolution import ResolutionConfig, Resolver
 from app.engine.scoring import ScoringConfig
 from app.engine.similarity import MatchingConfig
+from app.privacy.consent.history import ConsentHistory
 from graph_models.identifiers import identifier_key
 
 
@@ -57,8 +58,9 @@ class Engine:
             settings.extra_kinds,
             settings.global_account_sources,
             record_identifiers=settings.matching_enabled,
+            consent_purposes=settings.consent_purposes,
         )
-        self.resolver = Resolver(resolution_config(settings))
+        self.resolver = Resolver(resolution_config(settings), ConsentHistory())
         self._model: MatchModel = default_model()
 
     @property

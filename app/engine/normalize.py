@@ -14,12 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from app.core.errors import FieldError, InvalidIdentifierError, InvalidInputError
 from app.engine.matching import profile_of
+from graph_models.consent import (
+    DEFAULT_PURPOSES,
+    ConsentStatement,
+    stated_at,
+    statement_problems,
+)
 from graph_models.identifiers import RECORD_KIND, BuiltinKind, Identifier
 from graph_models.records import NormalisedRecord, SourceRecord
 
@@ -34,6 +41,7 @@ class Normaliser:
         record_identifiers: give a record that carries no identifier but enough
             attributes to match on a ``record`` identifier (its own key) standing for it,
             so probabilistic matching can join it to a customer.
+        consent_purposes: the purposes a consent statement may name.
     """
 
     def __init__(
@@ -42,11 +50,13 @@ class Normaliser:
         extra_kinds: Iterable[str] = (),
         global_accounts: bool = False,
         record_identifiers: bool = True,
+        consent_purposes: Iterable[str] = DEFAULT_PURPOSES,
     ) -> None:
         self.default_region = default_region.upper()
         self.kinds = {k.value for k in BuiltinKind} | {k.strip().lower() for k in extra_kinds}
         self.global_accounts = global_accounts
         self.record_identifiers = record_identifiers
+        self.consent_purposes = frozenset(consent_purposes)
 
     def identifier(self, kind: str, value: str, source: str | None = None) -> Identifier:
         """Normalise one identifier.
@@ -108,8 +118,12 @@ class Normaliser:
                 )
                 continue
             identifiers[ident.key] = ident
+        problems = statement_problems(
+            record.consent, record.observed_at, self.consent_purposes, datetime.now(UTC)
+        )
+        errors += [FieldError(path, msg, "invalid_consent") for path, msg in problems]
         if errors:
-            raise InvalidInputError(f"record {record.key} has invalid identifiers", errors)
+            raise InvalidInputError(f"record {record.key} has invalid fields", errors)
         attributes = {k: v for k, v in sorted(record.attributes.items()) if v.strip()}
         if (
             not identifiers
@@ -119,19 +133,38 @@ class Normaliser:
             stand_in = Identifier(kind=RECORD_KIND, value=record.key)
             identifiers[stand_in.key] = stand_in
         ordered = tuple(identifiers[k] for k in sorted(identifiers))
+        consent = tuple(
+            sorted(
+                (
+                    s.model_copy(update={"at": stated_at(s, record.observed_at)})
+                    for s in record.consent
+                ),
+                key=lambda s: s.purpose,
+            )
+        )
         return NormalisedRecord(
             source=record.source,
             record_id=record.record_id,
             observed_at=record.observed_at,
             identifiers=ordered,
             attributes=attributes,
-            content_hash=content_hash(record.observed_at.isoformat(), ordered, attributes),
+            content_hash=content_hash(record.observed_at.isoformat(), ordered, attributes, consent),
+            consent=consent,
         )
 
 
-def content_hash(observed_at: str, identifiers: Iterable[Identifier], attrs: dict[str, str]) -> str:
-    """A digest of a record's content: a re-sent record with the same digest changes nothing."""
-    payload = json.dumps(
-        [observed_at, [i.key for i in identifiers], sorted(attrs.items())], separators=(",", ":")
-    )
+def content_hash(
+    observed_at: str,
+    identifiers: Iterable[Identifier],
+    attrs: dict[str, str],
+    consent: Iterable[ConsentStatement] = (),
+) -> str:
+    """A digest of a record's content: a re-sent record with the same digest changes nothing.
+    Consent statements count only when there are some, so the digests of records without
+    them are what they were before consent existed."""
+    content: list[object] = [observed_at, [i.key for i in identifiers], sorted(attrs.items())]
+    statements = [[s.purpose, s.granted, s.at.isoformat() if s.at else None] for s in consent]
+    if statements:
+        content.append(statements)
+    payload = json.dumps(content, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()

@@ -186,6 +186,20 @@ class ExportSubject(NamedTuple):
     past_customer_ids: list[str]
 
 
+class StatementRow(TypedDict):
+    """``consent_statements.cypher``: a record's consent statements (parallel lists) and
+    the asked identifiers it observed."""
+
+    key: str
+    source: str
+    record_id: str
+    ingested_at: str | None
+    identifiers: list[str]
+    purposes: list[str]
+    granted: list[bool]
+    at: list[str]
+
+
 # ---------------------------------------------------------------------- one transaction
 class RecordUnit(Protocol):
     """Records, identifiers and the observations between them."""
@@ -405,7 +419,26 @@ class ModelUnit(Protocol):
     def count_records(self) -> int: ...
 
 
+class ConsentUnit(Protocol):
+    """Consent statements of records, and the per-customer summary history compares with."""
+
+    def consent_statements(self, keys: Sequence[str]) -> list[StatementRow]:
+        """The records observing any of ``keys`` that carry statements."""
+        ...
+
+    def consent_state(self, ids: Sequence[str]) -> dict[str, dict[str, bool]]:
+        """customer id -> purpose -> granted, as last derived (customers with some)."""
+        ...
+
+    def set_consent_state(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Rows of {id, granted: [purposes], withdrawn: [purposes]}."""
+        ...
+
+    def customer_members_of(self, customer_id: str) -> CurrentMembers | None: ...
+
+
 class ResolutionUnit(
+    ConsentUnit,
     RecordUnit,
     LinkUnit,
     CustomerUnit,

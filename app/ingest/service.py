@@ -57,7 +57,11 @@ class IngestService:
 
     def ingest(self, records: Sequence[SourceRecord]) -> list[RecordResult]:
         """Validate, normalise and resolve one batch in one transaction."""
-        normalised = self.normalise(records)
+        return self.resolve(self.normalise(records))
+
+    def resolve(self, normalised: Sequence[NormalisedRecord]) -> list[RecordResult]:
+        """Resolve records already normalised (and validated) in one transaction; erased
+        identifiers are dropped as from any batch."""
         if not normalised:
             return []
         now = datetime.now(UTC)
@@ -65,7 +69,7 @@ class IngestService:
         def work(unit: ResolutionUnit) -> list[RecordResult]:
             return self.engine.resolver.ingest(
                 unit,
-                self.suppression.without_suppressed(unit, normalised),
+                self.suppression.without_suppressed(unit, list(normalised)),
                 now,
                 self.engine.match_model(unit),
             )

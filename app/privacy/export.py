@@ -73,6 +73,11 @@ SECTIONS: tuple[ExportSection, ...] = (
         "every change to your customer: created, merged, split, overrides, erasures, retention",
     ),
     ExportSection(
+        "consent",
+        "what you agreed to or withdrew, per purpose (marketing, analytics...), which record "
+        "and source said it and when; the latest statement per purpose decides",
+    ),
+    ExportSection(
         "overrides",
         "decisions analysts made about your identifiers (same person / different people)",
     ),

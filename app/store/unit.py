@@ -19,6 +19,7 @@ from app.engine.ports import (
     LinkSeen,
     NeighbourKinds,
     ObservingRecord,
+    StatementRow,
     StoredModel,
     StoredRecord,
 )
@@ -331,6 +332,23 @@ class Neo4jUnit:
     ) -> list[tuple[str, str, str, str]]:
         rows = self._run("policy_attributes", keys=list(keys), fields=list(fields))
         return [(r["key"], r["record"], r["field"], r["value"]) for r in rows]
+
+    def consent_statements(self, keys: Sequence[str]) -> list[StatementRow]:
+        rows = self._run("consent_statements", keys=list(keys))
+        return [cast(StatementRow, row.data()) for row in rows]
+
+    def consent_state(self, ids: Sequence[str]) -> dict[str, dict[str, bool]]:
+        rows = self._run("consent_state", ids=list(ids))
+        return {
+            r["id"]: {
+                **dict.fromkeys(r["granted"] or [], True),
+                **dict.fromkeys(r["withdrawn"] or [], False),
+            }
+            for r in rows
+        }
+
+    def set_consent_state(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._run("set_consent_state", rows=list(rows))
 
 
 def _similar(row: Any) -> dict[str, Any]:

@@ -137,6 +137,10 @@ def _with_real_values(
         return [identifier.flatmap(lambda kv: positive(query=kv))]
     if (path, method) == ("/v1/lookup", "POST"):
         return [identifier.flatmap(lambda kv: positive(body=kv))]
+    if (path, method) == ("/v1/consent", "POST"):
+        said = st.tuples(identifier, st.sampled_from(["marketing", "analytics"]), st.booleans())
+        bodies = said.map(lambda d: {**d[0], "purpose": d[1], "granted": d[2]})
+        return [bodies.flatmap(lambda body: positive(body=body))]
     if path == "/v1/explain":
         return [refs.flatmap(lambda ab: positive(query=ab))]
     if (path, method) == ("/v1/overrides", "POST"):

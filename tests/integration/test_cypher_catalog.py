@@ -372,7 +372,27 @@ def check_match_model(g: TinyGraph) -> None:
     assert row["fitted_on_pairs"] == pairs > 0
 
 
+def check_customer_consent(g: TinyGraph) -> None:
+    statement = {"purpose": "marketing", "granted": False, "at": "2026-11-02T10:00:00Z"}
+    g.services.ingestion.ingest(
+        [
+            SourceRecord.model_validate(
+                {
+                    "source": "web",
+                    "record_id": "u-1",
+                    "identifiers": [{"kind": "email", "value": "jane@example.com"}],
+                    "consent": [statement],
+                }
+            )
+        ]
+    )
+    [row] = g.run("customer_consent", customer_id=g.jane)
+    assert (row["purpose"], row["granted"], row["record_id"]) == ("marketing", False, "u-1")
+    assert row["identifiers"] == [JANE]
+
+
 CHECKS: dict[str, Callable[[TinyGraph], None]] = {
+    "analyst/customer_consent": check_customer_consent,
     "analyst/similar_records": check_similar_records,
     "analyst/why_similar": check_why_similar,
     "analyst/largest_blocks": check_largest_blocks,

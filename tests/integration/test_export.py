@@ -106,7 +106,11 @@ def full_scan(store: Any, customer_id: str) -> tuple[set[str], set[str]]:
 def build(client: Any) -> str:
     """Jane's web account first on its own, then her CRM record, then the records that merge
     them; Bob; callers sharing a support line with her; an override with Bob."""
-    for batch in ([WEB_FIRST], [JANE[0]], [JANE[1], JANE[2], OTHER, *CALLERS]):
+    jane_crm = {
+        **JANE[0],
+        "consent": [{"purpose": "marketing", "granted": False, "at": "2026-11-01T10:00:00Z"}],
+    }
+    for batch in ([WEB_FIRST], [jane_crm], [JANE[1], JANE[2], OTHER, *CALLERS]):
         assert client.post("/v1/records", json={"records": batch}).status_code == 200
     override = client.post(
         "/v1/overrides",
@@ -138,9 +142,19 @@ def test_export_holds_everything_the_full_scan_finds(client, store) -> None:
             "identifiers",
             "links",
             "history",
+            "consent",
             "overrides",
         }
     )
+    assert sections["consent"] == [
+        {
+            "record": "crm|A-1",
+            "source": "crm",
+            "purpose": "marketing",
+            "granted": False,
+            "at": "2026-11-01T10:00:00Z",
+        }
+    ]
     assert {r["key"] for r in sections["records"]} == {
         "crm|A-1",
         "web|w-1",

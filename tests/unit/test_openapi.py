@@ -32,6 +32,8 @@ def test_every_endpoint_is_documented_with_examples() -> None:
         "/v1/review",
         "/v1/review/decisions",
         "/v1/audit",
+        "/v1/consent",
+        "/v1/customers/{customer_id}/consent",
     }
     schemas = spec["components"]["schemas"]
     for name in (
@@ -45,6 +47,7 @@ def test_every_endpoint_is_documented_with_examples() -> None:
         "MatchModelView",
         "WhatIfRequest",
         "AuditEntry",
+        "ConsentRequest",
     ):
         assert "example" in json.dumps(schemas[name]), name
     # Protected routes declare the bearer scheme; health routes do not.

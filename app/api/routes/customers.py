@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import AdminDep, CustomersDep, ErasureDep, ExportDep, ReaderDep
+from app.api.deps import AdminDep, ConsentDep, CustomersDep, ErasureDep, ExportDep, ReaderDep
 from app.api.params import AsOf, CustomerId
 from app.audit import targets as audit_targets
 from app.audit.http import audited
@@ -38,12 +38,15 @@ def get_customer(
     customer_id: CustomerId,
     _: ReaderDep,
     customers: CustomersDep,
+    consent: ConsentDep,
     as_of: AsOf = None,
 ) -> CustomerProfile:
-    """Identifiers with membership confidence, golden attributes, sources, confidence."""
+    """Identifiers with membership confidence, golden attributes, sources, confidence,
+    consent per purpose (not with ``as_of``)."""
     if as_of is not None:
         return customers.as_of(customer_id, as_of)
-    return customers.profile(customer_id)
+    profile = customers.profile(customer_id)
+    return profile.model_copy(update={"consent": consent.of_customer(customer_id).purposes})
 
 
 @router.get(
@@ -73,11 +76,15 @@ def get_lineage(
     customer_id: CustomerId,
     _: ReaderDep,
     customers: CustomersDep,
+    consent: ConsentDep,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> CustomerLineage:
-    """Records grouped by source in time order, and links with their evidence; paged."""
-    return customers.lineage(customer_id, offset, limit)
+    """Records grouped by source in time order, and links with their evidence; paged;
+    with every consent statement and the record that made it."""
+    lineage = customers.lineage(customer_id, offset, limit)
+    statements = consent.of_customer(lineage.customer_id).statements
+    return lineage.model_copy(update={"consent_statements": statements})
 
 
 @router.get(

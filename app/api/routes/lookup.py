@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import LookupsDep, ReaderDep
+from app.api.deps import ConsentDep, LookupsDep, ReaderDep
 from app.audit.http import not_audited
+from graph_models.consent import MAX_PURPOSE_LENGTH
 from graph_models.customers import LookupResult
 from graph_models.identifiers import MAX_KIND_LENGTH, MAX_VALUE_LENGTH
 from graph_models.records import MAX_SOURCE_LENGTH
@@ -16,6 +18,10 @@ from graph_models.records import MAX_SOURCE_LENGTH
 router = APIRouter(tags=["lookup"])
 
 _404: dict[int | str, dict[str, Any]] = {404: {"description": "The identifier is not in the graph"}}
+_PURPOSE = (
+    "Ask whether the customer may be used for this purpose (`permitted`); without consent "
+    "the answer holds no identifier."
+)
 
 
 class LookupRequest(BaseModel):
@@ -35,6 +41,13 @@ class LookupRequest(BaseModel):
         description="Scope of an account value, e.g. `web`.",
         examples=["web"],
     )
+    purpose: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_PURPOSE_LENGTH,
+        description=_PURPOSE,
+        examples=["marketing"],
+    )
 
 
 @router.get(
@@ -46,6 +59,7 @@ class LookupRequest(BaseModel):
 async def lookup(
     _: ReaderDep,
     lookups: LookupsDep,
+    consent: ConsentDep,
     kind: Annotated[str, Query(min_length=1, max_length=MAX_KIND_LENGTH, examples=["email"])],
     value: Annotated[
         str,
@@ -59,10 +73,15 @@ async def lookup(
             description="Scope of an account value, e.g. `web`.",
         ),
     ] = None,
+    purpose: Annotated[
+        str | None, Query(min_length=1, max_length=MAX_PURPOSE_LENGTH, description=_PURPOSE)
+    ] = None,
 ) -> LookupResult:
     """Normalised as at ingestion; a shared identifier answers with ``shared: true``.
 
     Prefer ``POST /v1/lookup`` for emails and phones: URLs end up in proxies' logs."""
+    if purpose is not None:
+        return await run_in_threadpool(consent.lookup, kind, value, source, purpose)
     return await lookups.lookup_async(kind, value, source)
 
 
@@ -73,6 +92,12 @@ async def lookup(
     responses=_404,
 )
 @not_audited  # a read: POST only keeps the value out of the URL
-async def lookup_post(_: ReaderDep, lookups: LookupsDep, request: LookupRequest) -> LookupResult:
+async def lookup_post(
+    _: ReaderDep, lookups: LookupsDep, consent: ConsentDep, request: LookupRequest
+) -> LookupResult:
     """As ``GET /v1/lookup``, with the identifier in a JSON body instead of the URL."""
+    if request.purpose is not None:
+        return await run_in_threadpool(
+            consent.lookup, request.kind, request.value, request.source, request.purpose
+        )
     return await lookups.lookup_async(request.kind, request.value, request.source)

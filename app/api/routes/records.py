@@ -26,6 +26,7 @@ _EXAMPLE: dict[str, Any] = {
                 {"kind": "phone", "value": "+1 (415) 555-0100"},
             ],
             "attributes": {"first_name": "Jane", "last_name": "Doe", "postcode": "94110"},
+            "consent": [{"purpose": "marketing", "granted": True, "at": "2026-11-01T11:58:00Z"}],
         }
     ]
 }

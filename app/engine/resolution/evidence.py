@@ -36,6 +36,10 @@ def record_properties(record: NormalisedRecord) -> dict[str, Any]:
         "content_hash": record.content_hash,
     }
     props.update({f"attr_{k}": v for k, v in record.attributes.items()})
+    if record.consent:  # parallel lists: Neo4j properties hold no maps
+        props["consent_purposes"] = [s.purpose for s in record.consent]
+        props["consent_granted"] = [s.granted for s in record.consent]
+        props["consent_at"] = [s.at.isoformat() for s in record.consent if s.at]
     return props
 
 

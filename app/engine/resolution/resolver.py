@@ -21,8 +21,9 @@ One batch is one transaction (see :class:`app.engine.ports.ResolutionUnit`):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Protocol
 
 from app.engine.clustering import Link, cluster
 from app.engine.matching import MatchModel
@@ -38,11 +39,27 @@ from graph_models.customers import Change, RecordResult
 from graph_models.records import NormalisedRecord
 
 
+class ConsentHook(Protocol):
+    """Consent history after a re-evaluation (:class:`app.privacy.consent.ConsentHistory`)."""
+
+    def after_assignment(
+        self,
+        unit: ResolutionUnit,
+        old_ids: Iterable[str],
+        members: Mapping[str, Sequence[str]],
+        changes: Sequence[Change],
+        recorded: Sequence[NormalisedRecord],
+    ) -> list[Change]: ...
+
+
 class Resolver:
     """Resolves batches of normalised records inside one storage transaction."""
 
-    def __init__(self, config: ResolutionConfig | None = None) -> None:
+    def __init__(
+        self, config: ResolutionConfig | None = None, consent: ConsentHook | None = None
+    ) -> None:
         self.config = config or ResolutionConfig()
+        self.consent = consent
         self.similarity = SimilarityMatcher(self.config.matching)
 
     # ------------------------------------------------------------------ ingest
@@ -163,7 +180,14 @@ class Resolver:
             seeds |= members
         seeds -= orphans
         assignment = self.reevaluate(
-            unit, seeds, now, _triggers(to_write), flipped, orphan_customers, local
+            unit,
+            seeds,
+            now,
+            _triggers(to_write),
+            flipped,
+            orphan_customers,
+            local,
+            recorded=[r for r in to_write if r.consent],
         )
         known: dict[str, tuple[str | None, float | None]] = {
             key: (cid, assignment.confidence[cid])
@@ -197,6 +221,7 @@ class Resolver:
         flipped: dict[str, str | None] | None = None,
         orphan_customers: Mapping[str, tuple[datetime, set[str]]] | None = None,
         local: dict[str, list[tuple[str, float]]] | None = None,
+        recorded: Sequence[NormalisedRecord] = (),
     ) -> Assignment:
         """Re-cluster the components containing ``seeds`` and write the outcome.
 
@@ -209,6 +234,8 @@ class Resolver:
             orphan_customers: customers of identifiers deleted in this transaction.
             local: identifiers created in this transaction (not shared, no customer yet)
                 with all their joinable links, so the walk need not read them back.
+            recorded: records written in this transaction that carry consent statements
+                (for the consent history).
         """
         scope = walk_scope(
             unit,
@@ -229,6 +256,16 @@ class Resolver:
         )
         assignment = assign_ids(scope, clustering, triggers or {}, flipped or {}, now)
         self._write_assignment(unit, scope, assignment, now)
+        if self.consent is not None:
+            consent = self.consent.after_assignment(
+                unit, scope.customers, assignment.members, assignment.changes, recorded
+            )
+            if consent:
+                unit.create_events(
+                    [{"event_id": new_event_id(), **c.model_dump(mode="json")} for c in consent],
+                    now.isoformat(),
+                )
+                assignment.changes += consent
         for key, shared in scope.shared.items():
             if shared:
                 assignment.shared.add(key)
