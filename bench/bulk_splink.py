@@ -74,12 +74,13 @@ def run(path: Path) -> dict[str, Any]:
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
     )
-    linker = Linker(frame, settings, db_api=DuckDBAPI(), log_level=logging.ERROR)
+    table = DuckDBAPI().register(frame, dataset_display_name="bulk")
+    linker = Linker(table, settings, log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("email"), block_on("phone")], recall=0.8
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=42)
-    for rule in (block_on("email"), block_on("first_name", "last_name")):
+    for rule in (block_on("first_name", "last_name"), block_on("postcode")):
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     predictions = linker.inference.predict()
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
@@ -87,9 +88,7 @@ def run(path: Path) -> dict[str, Any]:
     )
     clustered = clusters.as_pandas_dataframe()
     seconds = time.perf_counter() - started
-    pairs = int(
-        linker.misc.query_sql(f"select count(*) as n from {predictions.physical_name}")["n"][0]
-    )
+    pairs = len(predictions.as_pandas_dataframe())
     return {
         "records": len(frame),
         "seconds": seconds,
