@@ -264,7 +264,7 @@ def load(
     """Load JSONL, CSV and Parquet files, mapped to records by --mapping.
 
     Records go through the live ingest path (the service POST /v1/records uses), one
-    transaction per batch. With --bulk, an empty graph is computed in memory with the
+    transaction per batch. In bulk mode (--bulk) an empty graph is computed in memory with the
     same engine and written with neo4j-admin import (README: Bulk load). Bad rows are reported
     with file, line and field and left out, the good ones are stored; exit code 1 if any
     row was bad, 2 if the mapping or a file is wrong (nothing loaded). Records are keyed
