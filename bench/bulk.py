@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "neo4j_pagecache": settings.neo4j_pagecache,
     }
 
-    with harness.neo4j_server(settings, keep_running=True) as driver:
+    with harness.neo4j_server(settings) as driver:
         from app.bootstrap import Services
         from app.store.graph_store import GraphStore
 
