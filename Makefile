@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: setup demo test test-unit lint typecheck format bench bench-accuracy clean
+.PHONY: setup demo test test-unit lint typecheck format bench bench-accuracy bench-bulk clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -53,6 +53,11 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 ## bench extra: Splink, recordlinkage, pseudopeople). DATASETS=realistic picks a subset.
 bench-accuracy: $(BENCH_STAMP)
 	$(BIN)/python -m bench.accuracy $(if $(DATASETS),--datasets $(DATASETS))
+
+## Bulk load (idgraph load --bulk) vs Splink on the same generated records, then lookups
+## on the loaded graph (installs the bench extra). RECORDS=100000 for a smaller run.
+bench-bulk: $(BENCH_STAMP)
+	$(BIN)/python -m bench.bulk $(if $(RECORDS),--records $(RECORDS))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

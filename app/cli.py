@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,6 +21,7 @@ from app.provision.neo4j_server import LocalNeo4j
 if TYPE_CHECKING:
     from app.backup.local import BackupResult, LocalBackup
     from app.bootstrap import Opened
+    from app.loading.mapping import RecordMapping
     from app.model_lifecycle.service import ModelLifecycle
 
 app = typer.Typer(help="idgraph: customer identity resolution on Neo4j.", no_args_is_help=True)
@@ -161,7 +163,13 @@ ErrorsOption = Annotated[
 ]
 
 
-def _load(files: list[Path], mapping: Path | None, batch_size: int, errors: Path | None) -> None:
+def _load(
+    files: list[Path],
+    mapping: Path | None,
+    batch_size: int,
+    errors: Path | None,
+    bulk: BulkOptions | None = None,
+) -> None:
     """Load files through the live ingest path; exit 1 if a row was bad or the load
     stopped (the batches before it are stored), 2 if nothing could be loaded (a mapping or
     file problem found before the first batch)."""
@@ -177,6 +185,9 @@ def _load(files: list[Path], mapping: Path | None, batch_size: int, errors: Path
     except IdgraphError as exc:
         console.print(f"[bold red]error:[/] {escape(exc.message)}", soft_wrap=True)
         raise typer.Exit(code=2) from None
+    if bulk is not None:
+        _bulk_load(files, record_mapping, errors, bulk)
+        return
     with _opened(get_settings()) as opened:
         try:
             summary = load_files(
@@ -199,6 +210,35 @@ def _load(files: list[Path], mapping: Path | None, batch_size: int, errors: Path
         raise typer.Exit(code=1)
 
 
+@dataclass(frozen=True)
+class BulkOptions:
+    replace: bool
+    work_dir: Path | None
+
+
+def _bulk_load(
+    files: list[Path], mapping: RecordMapping | None, errors: Path | None, options: BulkOptions
+) -> None:
+    """``idgraph load --bulk``: exit 1 if a row was bad (the good ones are loaded), 2 if
+    nothing was loaded (the graph is not empty, a file or the mapping is wrong, the import
+    failed)."""
+    from rich.markup import escape
+
+    from app.bulk.console import bulk_load_files, print_bulk_report, print_summary
+
+    try:
+        summary, report = bulk_load_files(
+            console, get_settings(), files, mapping, errors, options.replace, options.work_dir
+        )
+    except IdgraphError as exc:
+        console.print(f"[bold red]error:[/] {escape(exc.message)}", soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    print_summary(console, summary, errors)
+    print_bulk_report(console, report)
+    if not summary.ok:
+        raise typer.Exit(code=1)
+
+
 @app.command()
 @audited_command("load")
 def load(
@@ -211,17 +251,34 @@ def load(
     mapping: MappingOption = None,
     batch_size: BatchOption = 1000,
     errors: ErrorsOption = None,
+    bulk: Annotated[
+        bool,
+        typer.Option(
+            "--bulk",
+            help="Load an empty graph at importer speed: computed in memory, written with "
+            "neo4j-admin import (the local server is stopped and started around it).",
+        ),
+    ] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="With --bulk: replace a graph that is not empty.")
+    ] = False,
+    work_dir: Annotated[
+        Path | None,
+        typer.Option(
+            file_okay=False, help="With --bulk: where the import files go (<state dir>/bulk)."
+        ),
+    ] = None,
 ) -> None:
     """Load JSONL, CSV and Parquet files, mapped to records by --mapping.
 
     Records go through the live ingest path (the service POST /v1/records uses), one
-    transaction per batch: at the live path's speed, not a bulk importer's. A bulk mode
-    for an empty graph (offline neo4j-admin import) is to come. Bad rows are reported
+    transaction per batch. In bulk mode (--bulk) an empty graph is computed in memory with the
+    same engine and written with neo4j-admin import (README: Bulk load). Bad rows are reported
     with file, line and field and left out, the good ones are stored; exit code 1 if any
     row was bad, 2 if the mapping or a file is wrong (nothing loaded). Records are keyed
     by source and record id, so running the same load again changes nothing.
     """
-    _load(files, mapping, batch_size, errors)
+    _load(files, mapping, batch_size, errors, BulkOptions(replace, work_dir) if bulk else None)
 
 
 @app.command()

@@ -1,0 +1,238 @@
+"""Bulk mode (``idgraph load --bulk``) against a real local Neo4j of the module's own.
+
+The bulk load stops and starts its server around ``neo4j-admin database import``, so the
+module starts its own (ports next to the session's) and leaves the session's alone; the
+live path runs on the session's server. Oracles: :func:`partition_records` with the
+default match model (what the graph of all records must resolve to), and the live path
+itself, record by record in random order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from app.bootstrap import Opened
+from app.bulk.importer import BulkLoadError
+from app.bulk.service import BulkLoader, CollectingIngest
+from app.core.config import Settings
+from app.engine.matching import default_model
+from app.engine.normalize import Normaliser
+from app.engine.recluster import partition_records, stored_partition
+from app.sampledata.generator import generate
+from app.store import catalog
+from app.store.graph_store import GraphStore
+from bench.background import property_differences, property_names
+from graph_models.records import SourceRecord
+from tests.conftest import TEST_BOLT_PORT, TEST_HTTP_PORT, local_settings
+from tests.integration.test_determinism import POOL
+from tests.integration.test_similarity import PEOPLE, attrs_of
+
+# Every bulk load stops and starts a Neo4j server: minutes each on a loaded 2-core box.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(3600)]
+
+BOLT_PORT = TEST_BOLT_PORT + 30
+HTTP_PORT = TEST_HTTP_PORT + 30
+
+
+@pytest.fixture(scope="module")
+def bulk_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    if os.environ.get("NEO4J_URI"):
+        pytest.skip("the session uses an external Neo4j; bulk mode needs the local server")
+    settings = local_settings(tmp_path_factory.mktemp("bulk-state"), BOLT_PORT, HTTP_PORT)
+    loader = BulkLoader(settings)
+    loader.server.start()
+    try:
+        yield settings
+    finally:
+        loader.server.stop()
+
+
+def bulk_load(settings: Settings, records: list[SourceRecord], replace: bool = True) -> None:
+    def read(collector: CollectingIngest) -> None:
+        for start in range(0, len(records), 500):
+            collector.ingest(records[start : start + 500])
+
+    BulkLoader(settings).load(read, replace=replace)
+
+
+def graph_state(store: GraphStore) -> dict[str, object]:
+    """Customers (as sets of identifiers), shared identifiers, SIMILAR links, policy cuts."""
+    rows = store.driver.execute_query(
+        "MATCH (i:Identifier) RETURN i.key AS key, i.customer_id AS cid, i.shared AS shared",
+        database_=store.database,
+    ).records
+    similar = store.driver.execute_query(
+        "MATCH (a:Identifier)-[s:SIMILAR]->(b:Identifier) "
+        "RETURN a.key AS a, b.key AS b, s.match_probability AS p, s.pairs AS pairs",
+        database_=store.database,
+    ).records
+    cuts = store.driver.execute_query(
+        catalog.query("queries/review_cut_links"),
+        threshold=0.5,
+        limit=10_000,
+        database_=store.database,
+    ).records
+    return {
+        "customers": stored_partition({r["key"]: r["cid"] for r in rows}),
+        "shared": {r["key"] for r in rows if r["shared"]},
+        "similar": {(r["a"], r["b"]): (r["p"], tuple(r["pairs"])) for r in similar},
+        "cuts": {(r["a"], r["b"]) for r in cuts},
+    }
+
+
+def oracle(records: list[SourceRecord]) -> tuple[set[frozenset[str]], set[str]]:
+    partition = partition_records([Normaliser().record(r) for r in records], model=default_model())
+    return partition.groups(), {k for k, s in partition.shared.items() if s}
+
+
+def test_bulk_load_then_live_ingest_equals_the_oracle(bulk_settings: Settings) -> None:
+    data = generate(80, seed=11)
+    records = [SourceRecord.model_validate(r) for r in data.records]
+    cut = len(records) * 3 // 4
+    bulk_load(bulk_settings, records[:cut])
+    with Opened.connect(bulk_settings) as opened:
+        after_bulk = graph_state(opened.store)
+        groups, shared = oracle(records[:cut])
+        assert after_bulk["customers"] == groups
+        assert after_bulk["shared"] == shared
+        for start in range(cut, len(records), 25):
+            opened.services.ingestion.ingest(records[start : start + 25])
+        after_live = graph_state(opened.store)
+        groups, shared = oracle(records)
+        assert after_live["customers"] == groups
+        assert after_live["shared"] == shared
+        # Bulk-written entities carry exactly the properties the engine writes.
+        keys = [f"{r.source}|{r.record_id}" for r in records]
+        bulk_names = property_names(opened.driver, bulk_settings.neo4j_database, keys[:cut])
+        live_names = property_names(opened.driver, bulk_settings.neo4j_database, keys[cut:])
+        assert property_differences(bulk_names, live_names) == []
+        head = opened.driver.execute_query(
+            catalog.query("queries/feed_head"), database_=bulk_settings.neo4j_database
+        ).records[0]["head"]
+        events = opened.driver.execute_query(
+            "MATCH (e:CustomerEvent) RETURN count(e) AS n, count(DISTINCT e.seq) AS seqs",
+            database_=bulk_settings.neo4j_database,
+        ).records[0]
+        assert events["n"] == events["seqs"] == head  # the feed numbers on without a gap
+
+
+def test_bulk_refuses_a_graph_that_is_not_empty(bulk_settings: Settings) -> None:
+    data = generate(5, seed=3)
+    records = [SourceRecord.model_validate(r) for r in data.records]
+    bulk_load(bulk_settings, records)
+    with pytest.raises(BulkLoadError, match=r"not empty.*without --bulk.*--replace"):
+        bulk_load(bulk_settings, records, replace=False)
+
+
+def test_bulk_mode_needs_the_local_server(bulk_settings: Settings) -> None:
+    external = bulk_settings.model_copy(update={"neo4j_uri": "bolt://db.example:7687"})
+    with pytest.raises(BulkLoadError, match="local Neo4j"):
+        BulkLoader(external)
+
+
+def test_cli_bulk_load_reports_bad_rows_and_loads_the_good(
+    bulk_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.cli import app
+    from app.core.config import get_settings
+
+    good = {
+        "source": "crm",
+        "record_id": "1",
+        "identifiers": [{"kind": "email", "value": "a@x.com"}],
+    }
+    bad = {"source": "crm", "record_id": "2", "identifiers": [{"kind": "email", "value": "nope"}]}
+    file = tmp_path / "records.jsonl"
+    file.write_text(f"{json.dumps(good)}\n{json.dumps(bad)}\n")
+    env = {
+        "IDGRAPH_STATE_DIR": str(bulk_settings.state_dir),
+        "IDGRAPH_NEO4J_BOLT_PORT": str(BOLT_PORT),
+        "IDGRAPH_NEO4J_HTTP_PORT": str(HTTP_PORT),
+        "IDGRAPH_NEO4J_HEAP": bulk_settings.neo4j_heap,
+        "IDGRAPH_NEO4J_PAGECACHE": bulk_settings.neo4j_pagecache,
+        "IDGRAPH_CACHE_DIR": str(bulk_settings.cache_dir),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for name in ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["load", "--bulk", "--replace", str(file)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1, result.output
+    assert "line 2" in result.output and "identifiers" in result.output
+    assert "nope" not in result.output
+    assert "bulk-loaded 1 records" in result.output
+    with Opened.connect(bulk_settings) as opened:
+        assert graph_state(opened.store)["customers"] == {frozenset({"email:a@x.com"})}
+
+
+# ---------------------------------------------------------------------------- bulk == live
+
+record_strategy = st.builds(
+    lambda source, rid, ids, person, seed, day: SourceRecord.model_validate(
+        {
+            "source": source,
+            "record_id": f"r{rid}",
+            "observed_at": f"2026-11-{day:02d}T00:00:00Z",
+            "identifiers": [{"kind": k, "value": v} for k, v in ids],
+            "attributes": (
+                attrs_of(PEOPLE[person], random.Random(seed) if seed else None)
+                if person is not None
+                else {}
+            ),
+        }
+    ),
+    st.sampled_from(["crm", "web", "orders"]),
+    st.integers(0, 20),
+    st.lists(st.sampled_from(POOL), min_size=0, max_size=3),
+    st.one_of(st.none(), st.integers(0, len(PEOPLE) - 1)),
+    st.integers(0, 5),
+    st.integers(1, 28),
+).filter(lambda r: r.identifiers or r.attributes)
+
+
+def explained(services, a: str, b: str) -> str:  # type: ignore[no-untyped-def]
+    """An explanation with customer ids blanked (the two ways mint different ids)."""
+    text = services.explanations.explain(a, b).model_dump_json()
+    return re.sub(r"C-[0-9a-f]{16}", "C-…", text)
+
+
+@settings(
+    max_examples=2,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(records=st.lists(record_strategy, min_size=1, max_size=16), seed=st.integers(0, 10**6))
+def test_bulk_partition_is_the_live_partition(
+    bulk_settings: Settings, services, records: list[SourceRecord], seed: int
+) -> None:
+    services.store.wipe()
+    shuffled = list(records)
+    random.Random(seed).shuffle(shuffled)
+    for record in shuffled:  # record by record, in random order
+        services.ingestion.ingest([record])
+    bulk_load(bulk_settings, records)
+    with Opened.connect(bulk_settings) as opened:
+        bulk = graph_state(opened.store)
+        live = graph_state(services.store)
+        assert bulk == live
+        keys = sorted({k for group in live["customers"] for k in group} | live["shared"])
+        pairs = random.Random(seed).sample(
+            [(a, b) for a in keys for b in keys if a < b],
+            k=min(4, len(keys) * (len(keys) - 1) // 2),
+        )
+        for a, b in pairs:
+            assert explained(opened.services, a, b) == explained(services, a, b)
