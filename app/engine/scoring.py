@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 CO_OBSERVED = "co_observed"
@@ -71,7 +71,19 @@ def link_probability(
     kind_a: str, kind_b: str, records: Iterable[str], config: ScoringConfig
 ) -> float:
     """The match probability of a co-observation link backed by ``records``."""
-    per_source = Counter(source_of(r) for r in records)
+    return source_probability(kind_a, kind_b, source_counts(records), config)
+
+
+def source_counts(records: Iterable[str]) -> Counter[str]:
+    """How many of ``records`` each source holds (``crm|A-1001`` counts for ``crm``)."""
+    return Counter([r.partition("|")[0] for r in records])
+
+
+def source_probability(
+    kind_a: str, kind_b: str, per_source: Mapping[str, int], config: ScoringConfig
+) -> float:
+    """:func:`link_probability` from the records' counts per source (a link with many
+    records is counted once, for its probability and its ``sources`` alike)."""
     if not per_source:
         return 0.0
     base = min(config.strength(kind_a), config.strength(kind_b))

@@ -16,9 +16,9 @@ from app.engine.resolution.config import Pair, kind_of
 from app.engine.scoring import (
     CO_OBSERVED,
     ScoringConfig,
-    link_probability,
     match_weight,
-    source_of,
+    source_counts,
+    source_probability,
 )
 from graph_models.records import NormalisedRecord
 
@@ -117,14 +117,15 @@ def write_links(
         else:
             stamps = [times[r] for r in added.get(pair, ())]
             first, last = min([first, *stamps]), max([last, *stamps])
-        p = link_probability(kind_of(pair[0]), kind_of(pair[1]), records, scoring)
+        per_source = source_counts(records)
+        p = source_probability(kind_of(pair[0]), kind_of(pair[1]), per_source, scoring)
         upserts.append(
             {
                 "a": pair[0],
                 "b": pair[1],
                 "rule": CO_OBSERVED,
                 "records": sorted(records),
-                "sources": sorted({source_of(r) for r in records}),
+                "sources": sorted(per_source),
                 "first": first.isoformat(),
                 "last": last.isoformat(),
                 "p": p,
