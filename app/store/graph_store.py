@@ -8,7 +8,13 @@ from typing import Any, TypeVar, cast
 
 import anyio.to_thread
 from neo4j import READ_ACCESS, AsyncDriver, Driver, ManagedTransaction
-from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    DriverError,
+    Neo4jError,
+    ResultFailedError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 
 from app.core import metrics
 from app.engine.ports import (
@@ -45,7 +51,16 @@ def _counting_retries(work: Callable[[ManagedTransaction], T]) -> Callable[[Mana
         attempts += 1
         if attempts > 1:
             metrics.NEO4J_RETRIES.inc()
-        return work(tx)
+        try:
+            return work(tx)
+        except ResultFailedError as exc:
+            # The driver reports a transient failure (a deadlock) that reached the
+            # transaction through another of its results as ResultFailedError, which it
+            # does not retry; the cause is what happened, so raise it for the retry.
+            cause = exc.__cause__
+            if isinstance(cause, Neo4jError) and cause.is_retryable():
+                raise cause from exc
+            raise
 
     return run
 

@@ -139,8 +139,11 @@ def test_the_erasure_answer_names_backups_taken_before_it(store, api_settings, t
     from app.main import create_app
     from tests.conftest import auth
 
-    settings = api_settings.model_copy(update={"state_dir": tmp_path / "state"})
+    # The session's own state directory: another one would hold another password for the
+    # local server (and failed logins lock it for the tests after this one).
+    settings = api_settings
     catalog = BackupCatalog.of(settings)
+    assert not catalog.path.exists()
     old, gone, later = (tmp_path / n for n in ("old.dump", "gone.dump", "later.dump"))
     old.write_bytes(b"dump")
     later.write_bytes(b"dump")
@@ -148,10 +151,13 @@ def test_the_erasure_answer_names_backups_taken_before_it(store, api_settings, t
     catalog.record(old, now - timedelta(days=2), 4, "neo4j")
     catalog.record(gone, now - timedelta(days=1), 4, "neo4j")  # deleted since
     catalog.record(later, now + timedelta(hours=1), 4, "neo4j")  # taken after the erasure
-    with TestClient(create_app(settings), headers=auth("admin")) as client:
-        posted = client.post("/v1/records", json={"records": [OTHER]})
-        bob = posted.json()["results"][0]["customer_id"]
-        erased = client.delete(f"/v1/customers/{bob}")
+    try:
+        with TestClient(create_app(settings), headers=auth("admin")) as client:
+            posted = client.post("/v1/records", json={"records": [OTHER]})
+            bob = posted.json()["results"][0]["customer_id"]
+            erased = client.delete(f"/v1/customers/{bob}")
+    finally:
+        catalog.path.unlink(missing_ok=True)
     assert erased.status_code == 200, erased.text
     backups = erased.json()["backups_holding_erased_data"]
     assert [b["file"] for b in backups] == [str(old.resolve())]

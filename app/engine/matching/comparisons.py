@@ -72,15 +72,19 @@ def _day_month_swapped(a: str, b: str) -> bool:
 
 
 def dates_typo_equal(a: str, b: str) -> bool:
-    """Two cleaned dates (``YYYYMMDD``) equal up to one typo: one edit or two adjacent
-    digits swapped (``19420704`` / ``19402704``), or day and month swapped."""
-    return a == b or OSA.distance(a, b, score_cutoff=1) <= 1 or _day_month_swapped(a, b)
+    """Two cleaned dates (``YYYYMMDD``) equal up to one typo: one edit, or day and month
+    swapped. The birth-date policy's test: two adjacent digits swapped (1 and 10 February)
+    are two dates to a hard guard, though matching scores them as a typo (below)."""
+    return a == b or Levenshtein.distance(a, b, score_cutoff=1) <= 1 or _day_month_swapped(a, b)
 
 
 def _date_level(a: str, b: str) -> int:
+    """``exact``; the typo level for one edit, two adjacent digits swapped (``19420704`` /
+    ``19402704``: Splink's date comparison counts it too) or day and month swapped."""
     if a == b:
         return 3
-    return 2 if dates_typo_equal(a, b) else ELSE_LEVEL
+    typo = dates_typo_equal(a, b) or OSA.distance(a, b, score_cutoff=1) <= 1
+    return 2 if typo else ELSE_LEVEL
 
 
 def _edit_similarity(a: str, b: str) -> float:
