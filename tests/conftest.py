@@ -35,6 +35,23 @@ def local_settings(state_dir: Path, bolt: int, http: int, **extra: object) -> Se
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def point_cli_at(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    """Make the CLI's own settings (read from the environment) name the local server of
+    ``settings``, not an external one; call ``get_settings.cache_clear()`` around its use."""
+    env = {
+        "IDGRAPH_STATE_DIR": str(settings.state_dir),
+        "IDGRAPH_NEO4J_BOLT_PORT": str(settings.neo4j_bolt_port),
+        "IDGRAPH_NEO4J_HTTP_PORT": str(settings.neo4j_http_port),
+        "IDGRAPH_NEO4J_HEAP": settings.neo4j_heap,
+        "IDGRAPH_NEO4J_PAGECACHE": settings.neo4j_pagecache,
+        "IDGRAPH_CACHE_DIR": str(settings.cache_dir),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for name in ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     if os.environ.get("NEO4J_URI"):

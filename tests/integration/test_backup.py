@@ -25,7 +25,7 @@ from app.provision.neo4j_server import LocalNeo4j
 from app.sampledata.generator import generate
 from graph_models.customers import OverrideDecision, OverrideRequest
 from graph_models.records import SourceRecord
-from tests.conftest import TEST_BOLT_PORT, TEST_HTTP_PORT, local_settings
+from tests.conftest import TEST_BOLT_PORT, TEST_HTTP_PORT, local_settings, point_cli_at
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -40,18 +40,7 @@ def own_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore
     settings = local_settings(tmp_path / "state", BOLT_PORT, HTTP_PORT)
     server = LocalNeo4j(settings)
     server.start()
-    env = {
-        "IDGRAPH_STATE_DIR": str(settings.state_dir),
-        "IDGRAPH_NEO4J_BOLT_PORT": str(BOLT_PORT),
-        "IDGRAPH_NEO4J_HTTP_PORT": str(HTTP_PORT),
-        "IDGRAPH_NEO4J_HEAP": settings.neo4j_heap,
-        "IDGRAPH_NEO4J_PAGECACHE": settings.neo4j_pagecache,
-        "IDGRAPH_CACHE_DIR": str(settings.cache_dir),
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    for name in ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD"):
-        monkeypatch.delenv(name, raising=False)
+    point_cli_at(monkeypatch, settings)
     get_settings.cache_clear()
     try:
         yield settings, server

@@ -33,7 +33,7 @@ from app.store import catalog
 from app.store.graph_store import GraphStore
 from bench.background import property_differences, property_names
 from graph_models.records import SourceRecord
-from tests.conftest import TEST_BOLT_PORT, TEST_HTTP_PORT, local_settings
+from tests.conftest import TEST_BOLT_PORT, TEST_HTTP_PORT, local_settings, point_cli_at
 from tests.integration.test_determinism import POOL
 from tests.integration.test_similarity import PEOPLE, attrs_of
 
@@ -154,18 +154,7 @@ def test_cli_bulk_load_reports_bad_rows_and_loads_the_good(
     bad = {"source": "crm", "record_id": "2", "identifiers": [{"kind": "email", "value": "nope"}]}
     file = tmp_path / "records.jsonl"
     file.write_text(f"{json.dumps(good)}\n{json.dumps(bad)}\n")
-    env = {
-        "IDGRAPH_STATE_DIR": str(bulk_settings.state_dir),
-        "IDGRAPH_NEO4J_BOLT_PORT": str(BOLT_PORT),
-        "IDGRAPH_NEO4J_HTTP_PORT": str(HTTP_PORT),
-        "IDGRAPH_NEO4J_HEAP": bulk_settings.neo4j_heap,
-        "IDGRAPH_NEO4J_PAGECACHE": bulk_settings.neo4j_pagecache,
-        "IDGRAPH_CACHE_DIR": str(bulk_settings.cache_dir),
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    for name in ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD"):
-        monkeypatch.delenv(name, raising=False)
+    point_cli_at(monkeypatch, bulk_settings)
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(app, ["load", "--bulk", "--replace", str(file)])
