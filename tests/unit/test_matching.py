@@ -26,6 +26,7 @@ from app.engine.matching import (
     cannot_match,
     compare,
     default_model,
+    estimate_u_given,
     estimate_u_random,
     fit_em,
     fit_labelled,
@@ -736,6 +737,40 @@ def test_a_fitted_model_keeps_households_apart_by_their_shared_surname_and_addre
     assert again == model
     assert again.score_pair(by_key["tax|h0-0"], by_key["tax|h0-1"]) == siblings
     assert any("| last_name exact" in str(row["label"]) for row in model.describe())
+
+
+def test_the_conditional_u_counts_no_person_twice() -> None:
+    """The conditional u is a chance rate among non-matches: a person listed twice with
+    the first name replaced (same surname, birth date and address) is not a household and
+    must not teach u that people sharing a surname share an address. Without households,
+    the address given the surname is as rare as among strangers."""
+    rng = random.Random(11)
+    surnames = [_word(rng, 2, 3) for _ in range(30)]
+    profiles = []
+    for i in range(300):
+        person = {
+            "first_name": _word(rng, 2, 3),
+            "last_name": rng.choice(surnames),
+            "birth_date": f"{rng.randint(1930, 2005)}{rng.randint(10, 12)}{rng.randint(10, 28)}",
+            "street_number": str(i + 1),
+            "address": f"{_word(rng, 2, 3)} street",
+            "postcode": f"{2000 + i}",
+        }
+        profiles.append(profile(f"crm|{i}", **person))
+        if i % 3 == 0:  # listed again, the first name replaced (a typo-free mistake)
+            again = {**person, "first_name": _word(rng, 4, 5)}
+            profiles.append(profile(f"tax|{i}", **again))
+    model = estimate_u_given(profiles, default_model())
+    exact = DEFAULT_COMPARISONS[INDEX["address"]].top_level
+    pairs_sharing_surname = sum(
+        1
+        for a in profiles
+        for b in profiles
+        if a.key < b.key and a.fields["last_name"] == b.fields["last_name"]
+    )
+    # no stranger shares an address here: only the floor of one count remains
+    assert model.u_given["address"][exact] < 2 / pairs_sharing_surname * 5
+    assert model.u_given["address"][exact] < 0.005
 
 
 def test_a_conditional_u_is_validated() -> None:

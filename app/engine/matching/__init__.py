@@ -31,6 +31,7 @@ from app.engine.matching.comparisons import (
 )
 from app.engine.matching.estimation import (
     PROBABILITY_FLOOR,
+    estimate_u_given,
     estimate_u_random,
     fit_em,
     fit_labelled,
@@ -84,6 +85,7 @@ __all__ = [
     "dates_typo_equal",
     "default_model",
     "email_local",
+    "estimate_u_given",
     "estimate_u_random",
     "fit_em",
     "fit_labelled",

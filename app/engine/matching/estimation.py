@@ -295,11 +295,15 @@ def estimate_u_random(
     )
 
 
-#: Pairs that agree this closely on the first name are left out of the conditional u's
-#: sample: two records with the same surname and first name are mostly one person, and
-#: counting them would teach u how a person's own addresses agree. (Family members' first
-#: names differ; strangers' agree by chance no more often when their surnames agree.)
-CONDITIONED_U_EXCLUDES = ("first_name", 3)
+#: Pairs that agree at least this closely on one of these comparisons are left out of the
+#: conditional u's sample, which must hold non-matches only: two records with the same
+#: surname and first name are mostly one person, and so are two with the same surname and
+#: birth date (up to a typo) whatever their first names (a nickname, a first name mistyped
+#: or replaced); counting them would teach u how a person's own addresses agree. Family
+#: members' first names and birth dates differ; strangers' agree by chance no more often
+#: when their surnames agree. (On Febrl, which has no households, every same-surname pair
+#: at one street address was one person whose first name had been replaced.)
+CONDITIONED_U_EXCLUDES: tuple[tuple[str, int], ...] = (("first_name", 3), ("birth_date", 2))
 
 
 def estimate_u_given(
@@ -313,14 +317,13 @@ def estimate_u_given(
     Estimated like ``u`` from random pairs, but among random pairs whose values of the
     condition's field are the same (the same surname: drawn within groups of records
     sharing it, each group in proportion to its number of pairs), and only those that
-    land in the condition's top level and do not agree closely on the first name
-    (:data:`CONDITIONED_U_EXCLUDES`). Levels no sampled pair reached keep a count of one;
+    land in the condition's top level and agree closely on neither the first name nor the
+    birth date (:data:`CONDITIONED_U_EXCLUDES`). Levels no sampled pair reached keep a count of one;
     with fewer than :data:`MIN_SESSION_PAIRS` such pairs the comparison gets no
     conditional u.
     """
     names = [c.name for c in start.comparisons]
-    excluded_name, excluded_level = CONDITIONED_U_EXCLUDES
-    excluded = names.index(excluded_name) if excluded_name in names else None
+    excluded = [(names.index(n), level) for n, level in CONDITIONED_U_EXCLUDES if n in names]
     u_given = dict(start.u_given)
     rng = random.Random(seed)
     for name, given in sorted(CONDITIONED_U.items()):
@@ -353,7 +356,7 @@ def estimate_u_given(
             gamma = compare(a, b, start.comparisons)
             if gamma[g] != top:
                 continue
-            if excluded is not None and gamma[excluded] >= excluded_level:
+            if any(gamma[index] >= level for index, level in excluded):
                 continue
             counts[gamma[k]] += 1.0
         if sum(counts[1:]) < MIN_SESSION_PAIRS:
