@@ -739,6 +739,51 @@ def test_a_fitted_model_keeps_households_apart_by_their_shared_surname_and_addre
     assert any("| last_name exact" in str(row["label"]) for row in model.describe())
 
 
+def test_a_fitted_model_keeps_apart_a_family_member_filing_under_anothers_national_id() -> None:
+    """In administrative data a family member's tax form sometimes carries another
+    member's national id (a borrowed number): same surname, address and id, another first
+    name. One person's own records disagree on the first name now and then too (a
+    register that knows her by another name), so the first name alone does not outweigh
+    an id that is rare among strangers. The conditional u of the id given the surname
+    makes that agreement count as what it is among family members, so the fitted model no
+    longer calls the borrower the owner, and still finds the owner's own forms."""
+    rng = random.Random(8)
+    profiles = []
+    for h in range(150):
+        family = _household(rng, rng.randint(2, 4), f"h{h}")
+        census = [p for p in family if p.key.startswith("census|")]
+        ids = [
+            f"{rng.randint(100, 999)}{rng.randint(10, 99)}{rng.randint(1000, 9999)}" for _ in census
+        ]
+        for i, person in enumerate(census):
+            profiles.append(person)
+            own = {**person.fields, "national_id": ids[i]}
+            del own["birth_date"]
+            profiles.append(profile(f"tax|h{h}-{i}", **own))
+            ssa = {**own, "birth_date": person.fields["birth_date"]}
+            if rng.random() < 0.1:  # the register knows her by another name
+                ssa["first_name"] = _word(rng, 3, 4)
+            profiles.append(profile(f"ssa|h{h}-{i}", **ssa))
+        # the second member files once more under the first member's number
+        borrowed = {**census[1].fields, "national_id": ids[0]}
+        del borrowed["birth_date"]
+        profiles.append(profile(f"tax|h{h}-borrowed", **borrowed))
+    by_key = {p.key: p for p in profiles}
+    model = _fit(profiles)
+    assert set(model.u_given) == {"address", "national_id"}
+    index = [c.name for c in model.comparisons].index("national_id")
+    exact = model.comparisons[index].top_level
+    assert model.u_given["national_id"][exact] > 50 * model.u["national_id"][exact]
+    borrower = by_key["tax|h0-borrowed"]
+    assert model.probability(borrower, by_key["tax|h0-0"]) < 0.5
+    assert model.probability(borrower, by_key["ssa|h0-0"]) < 0.5
+    assert model.probability(borrower, by_key["census|h0-1"]) > 0.9  # her own census line
+    assert model.probability(by_key["tax|h0-0"], by_key["ssa|h0-0"]) > 0.9
+    assert model.probability(by_key["census|h0-0"], by_key["ssa|h0-0"]) > 0.9
+    again = MatchModel.from_json(model.to_json())
+    assert again == model
+
+
 def test_the_conditional_u_counts_no_person_twice() -> None:
     """The conditional u is a chance rate among non-matches: a person listed twice with
     the first name replaced (same surname, birth date and address) is not a household and

@@ -13,14 +13,18 @@ weights of its levels plus the term-frequency adjustments of the values it agree
 ``1 / (1 + 2**-weight)``. Comparisons are assumed independent given the match status;
 fields that are not (the parts of one address) are one comparison.
 
-**Conditional u.** One dependence is too strong to assume away and is not one place:
-family members share a surname *and* an address. Among two people with the same surname,
-the same address is common (a household), not the rare coincidence it is between two
+**Conditional u.** Some dependences are too strong to assume away and are not one
+place: family members share a surname *and* an address, and in administrative data a
+surname *and* a national id (a W-2 filed under a spouse's or parent's number, a child
+claimed under a parent's). Among two people with the same surname, the same address or
+the same id is far more common (a household) than the coincidence it is between two
 strangers, so counting both agreements as independent evidence adds up a household into
 one person. A fitted model therefore keeps a second ``u`` for the comparisons in
-:data:`CONDITIONED_U` (``address`` given ``last_name``), estimated from non-matching
-pairs that agree on the surname, and uses it for a pair whose surnames agree exactly:
-``P(address | surname, non-match)`` instead of ``P(address | non-match)``.
+:data:`CONDITIONED_U` (``address`` and ``national_id``, each given ``last_name``),
+estimated from non-matching pairs that agree on the surname, and uses it for a pair whose
+surnames agree exactly: ``P(address | surname, non-match)`` instead of
+``P(address | non-match)``. Where families share neither (Febrl), the estimate comes out
+close to the plain ``u`` and changes nothing.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from app.engine.matching.profiles import MatchProfile
 #: comparison -> the comparison its chance agreement depends on (see the module docstring).
 #: The second ``u`` of the first (:attr:`MatchModel.u_given`) applies when the second is at
 #: its top level.
-CONDITIONED_U: Mapping[str, str] = {"address": "last_name"}
+CONDITIONED_U: Mapping[str, str] = {"address": "last_name", "national_id": "last_name"}
 
 _MAX_PROBABILITY = 1.0 - 2.0**-53  # the largest float below 1
 _MIN_PROBABILITY = 2.0**-1022  # the smallest normal float above 0
