@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -38,6 +39,7 @@ from app.engine.core import resolution_config
 from app.engine.recluster import ReclusterService
 from app.sampledata.generator import generate_for_records, write_jsonl
 from bench import harness, lookups
+from bench.memory import TreePeak
 
 RESULTS = Path(__file__).resolve().parent / "results"
 console = Console()
@@ -63,10 +65,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--http-port", type=int, default=7584)
     parser.add_argument("--api-port", type=int, default=8087)
     return parser.parse_args(argv)
-
-
-def _peak_children_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def run_splink(path: Path, work: Path) -> dict[str, Any]:
@@ -116,12 +114,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if not args.skip_splink:
         console.rule("Splink (DuckDB), same records")
+        splink_load = os.getloadavg()
         results["splink"] = run_splink(source, work)
+        results["splink"]["load_average_at_start"] = splink_load
+        results["splink"]["load_average_at_end"] = os.getloadavg()
         console.print(results["splink"])
 
     console.rule("idgraph load --bulk")
-    before_children = _peak_children_mib()
-    summary, report = bulk_load_files(console, settings, [source], None, None, replace=True)
+    load_average = os.getloadavg()
+    with TreePeak() as memory:
+        summary, report = bulk_load_files(console, settings, [source], None, None, replace=True)
     print_bulk_report(console, report)
     results["idgraph_bulk"] = {
         "records": report.records,
@@ -136,10 +138,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "records_per_second": report.records / report.total_seconds,
         "records_per_second_without_server_restart": report.records
         / max(report.total_seconds - report.seconds.get("import", 0.0), 1e-9),
+        "workers": report.workers,
+        "load_average_at_start": load_average,
+        "load_average_at_end": os.getloadavg(),
+        # this process alone (its whole life, generating the records included)
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "neo4j_admin_peak_rss_mib": _peak_children_mib()
-        if _peak_children_mib() > before_children
-        else None,
+        # sampled during the load: this process and its forked workers together, and
+        # neo4j-admin (proportional set size, see bench/memory.py)
+        "loader_peak_pss_mib": memory.peak_mib("loader"),
+        "neo4j_admin_peak_pss_mib": memory.peak_mib("neo4j-admin"),
         "store_mib": report.store_bytes / 2**20,
         "neo4j_heap": settings.neo4j_heap,
         "neo4j_pagecache": settings.neo4j_pagecache,

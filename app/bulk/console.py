@@ -9,9 +9,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from app.bulk.reading import read_into
 from app.bulk.service import BulkLoader, BulkReport, CollectingIngest
 from app.core.config import Settings
-from app.loading.console import LoadSummary, load_files, print_summary
+from app.loading.console import LoadSummary, print_summary
+from app.loading.loader import FileLoader
 from app.loading.mapping import RecordMapping
 
 
@@ -31,8 +33,7 @@ def bulk_load_files(
         MappingError, UnreadableFileError: found before anything is loaded.
     """
     summary = LoadSummary()
-    # The read phase shows load_files' own bars; the phases after it share one display,
-    # started when the first of them begins (rich allows one live display at a time).
+    # Every phase is a bar of one display, started when the first phase begins.
     progress = Progress(
         TextColumn("  [bold]{task.description}[/]"),
         BarColumn(),
@@ -53,8 +54,22 @@ def bulk_load_files(
         return advance
 
     def read(collector: CollectingIngest) -> None:
-        read_summary = load_files(
-            console, collector, paths, mapping, settings.max_batch_size, errors_to
+        engine = collector.engine
+        batch_size = settings.max_batch_size
+        kinds = sorted(engine.normaliser.kinds)
+        readers = FileLoader(collector, mapping, batch_size, kinds).open(paths)
+        estimated = [r.estimated_rows() for r in readers]
+        total = None if None in estimated else sum(n or 0 for n in estimated)
+        advance = phase(f"read and normalise ({loader.workers} processes)", total)
+        shown = 0
+
+        def rows_read(rows: int) -> None:
+            nonlocal shown
+            advance(rows - shown)
+            shown = rows
+
+        read_summary = read_into(
+            collector, readers, mapping, batch_size, loader.workers, errors_to, rows_read
         )
         summary.files, summary.bad_rows = read_summary.files, read_summary.bad_rows
 

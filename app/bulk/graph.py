@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.bulk.parallel import fork_map
 from app.engine.clustering import Link
 from app.engine.matching import (
     DEFAULT_COMPARISONS,
@@ -128,6 +129,7 @@ def build_graph(
     config: ResolutionConfig,
     model: MatchModel | None,
     phase: Phase = no_progress,
+    workers: int = 1,
 ) -> BulkGraph:
     """The graph the live engine would hold once every record is ingested.
 
@@ -136,6 +138,7 @@ def build_graph(
         config: the engine's configuration (scoring, policies, threshold, matching).
         model: the match model for look-alike evidence (None: no attribute matching).
         phase: progress of each phase (see :data:`Phase`).
+        workers: processes for the look-alike scoring (the result does not depend on it).
     """
     ordered = latest_records(records)
     identifiers, links = co_observations(ordered, config, phase)
@@ -145,7 +148,7 @@ def build_graph(
     }
     blocks, profiles = record_blocks(ordered, phase) if model is not None else ({}, {})
     similar = (
-        look_alikes(ordered, blocks, profiles, config, model, phase)
+        look_alikes(ordered, blocks, profiles, config, model, phase, workers)
         if model is not None and config.matching.enabled
         else {}
     )
@@ -219,6 +222,41 @@ def record_blocks(
     return dict(blocks), profiles
 
 
+#: Records scored per task of the look-alike phase.
+SCORING_CHUNK = 2_000
+
+
+@dataclass(frozen=True)
+class ChunkScorer:
+    """Scores a chunk of records against their candidates of higher key (every pair once).
+
+    A pure function of the records' blocks and profiles, so chunks are scored in worker
+    processes (:func:`~app.bulk.parallel.fork_map`) and merged in order.
+    """
+
+    keys: list[str]
+    blocks: dict[str, list[str]]
+    profiles: dict[str, MatchProfile]
+    model: MatchModel
+    max_block: int
+    min_probability: float
+
+    def __call__(self, start: int) -> list[tuple[str, str, float, str]]:
+        """``(a, b, match probability, comparison JSON)`` of the kept pairs of the chunk
+        of keys beginning at ``start``."""
+        dirty = {k: self.profiles[k] for k in self.keys[start : start + SCORING_CHUNK]}
+        candidates: dict[str, set[str]] = {}
+        for key, profile in dirty.items():
+            mine: set[str] = set()
+            for block in blocking_keys(profile):
+                members = self.blocks.get(block, ())
+                if len(members) <= self.max_block:
+                    mine.update(m for m in members if m > key)
+            candidates[key] = mine
+        kept = best_pairs(dirty, candidates, self.profiles, self.model, self.min_probability)
+        return [(a, b, s.match_probability, s.comparison_json()) for (a, b), s in kept.items()]
+
+
 def look_alikes(
     ordered: list[NormalisedRecord],
     blocks: dict[str, list[str]],
@@ -226,38 +264,32 @@ def look_alikes(
     config: ResolutionConfig,
     model: MatchModel,
     phase: Phase,
+    workers: int = 1,
 ) -> dict[Pair, SimilarEvidence]:
     """SIMILAR links between anchors: every candidate pair scored, those worth keeping.
 
     Records are scored in chunks with :func:`~app.engine.similarity.best_pairs`, each
-    against its candidates of higher key, so every pair is scored once.
+    against its candidates of higher key, so every pair is scored once; the chunks run in
+    ``workers`` processes and are merged in key order.
     """
-    cap = config.matching.max_block
     anchors = {r.key: record_anchor(i.key for i in r.identifiers) for r in ordered}
     keys = sorted(profiles)
     advance = phase("look-alike scoring", len(keys))
+    scorer = ChunkScorer(
+        keys, blocks, profiles, model, config.matching.max_block, config.matching.min_probability
+    )
     similar: dict[Pair, SimilarEvidence] = {}
-    chunk = 2_000
-    for start in range(0, len(keys), chunk):
-        dirty = {k: profiles[k] for k in keys[start : start + chunk]}
-        candidates: dict[str, set[str]] = {}
-        for key, profile in dirty.items():
-            mine: set[str] = set()
-            for block in blocking_keys(profile):
-                members = blocks.get(block, ())
-                if len(members) <= cap:
-                    mine.update(m for m in members if m > key)
-            candidates[key] = mine
-        kept = best_pairs(dirty, candidates, profiles, model, config.matching.min_probability)
-        for (a, b), scored in kept.items():
+    starts = range(0, len(keys), SCORING_CHUNK)
+    for start, kept in zip(starts, fork_map(scorer, starts, workers), strict=True):
+        for a, b, probability, comparison in kept:
             anchor_a, anchor_b = anchors[a], anchors[b]
             if anchor_a is None or anchor_b is None or anchor_a == anchor_b:
                 continue
             pair = (anchor_a, anchor_b) if anchor_a < anchor_b else (anchor_b, anchor_a)
             evidence = similar.setdefault(pair, SimilarEvidence())
-            evidence.pairs[pair_key(a, b)] = (scored.match_probability, scored.comparison_json())
+            evidence.pairs[pair_key(a, b)] = (probability, comparison)
             evidence.records.update((a, b))
-        advance(len(dirty))
+        advance(min(SCORING_CHUNK, len(keys) - start))
     return similar
 
 

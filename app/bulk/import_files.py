@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from app.bulk.graph import BulkGraph
+from app.bulk.parallel import fork_map
 from app.engine.resolution.evidence import record_properties
 from app.engine.resolution.ids import new_event_id
 from app.engine.scoring import CO_OBSERVED, match_weight, source_of
@@ -47,6 +48,8 @@ class ImportFile:
     kind: str  # "nodes" | "relationships"
     name: str
     rows: int
+    #: Some value holds a line break (the importer must then parse the file slowly).
+    multiline: bool = False
 
     def option(self) -> str:
         """The importer's argument for this file, e.g. ``--nodes=Record=/w/records.csv``."""
@@ -86,9 +89,33 @@ def _write(path: Path, header: Sequence[str], rows: Iterator[Sequence[Any]]) -> 
         writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
         writer.writerow(header)
         for row in rows:
-            writer.writerow([_value(v) for v in row])
+            # most cells are strings already: no call for them
+            writer.writerow([v if v.__class__ is str else _value(v) for v in row])
             count += 1
     return count
+
+
+def _line_breaks(path: Path) -> int:
+    """Line breaks (``\\n`` or ``\\r``) in a file: one per row, unless a value holds one."""
+    breaks = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 24):
+            breaks += chunk.count(b"\n") + chunk.count(b"\r")
+    return breaks
+
+
+class _Times:
+    """ISO texts of the data set's few distinct datetimes, each formatted once (records
+    share their ``observed_at`` with their observations, links and identifiers)."""
+
+    def __init__(self) -> None:
+        self.texts: dict[datetime, str] = {}
+
+    def __call__(self, at: datetime) -> str:
+        text = self.texts.get(at)
+        if text is None:
+            text = self.texts[at] = at.isoformat()
+        return text
 
 
 class ImportFiles:
@@ -101,7 +128,8 @@ class ImportFiles:
 
     def __init__(self, graph: BulkGraph, now: datetime) -> None:
         self.graph = graph
-        self.now = now
+        self.now = now.isoformat()
+        self.iso = _Times()
         self.attribute_names = sorted({name for r in graph.records for name in r.attributes})
         self.event_ids = [new_event_id() for _ in graph.customers]
 
@@ -125,19 +153,43 @@ class ImportFiles:
         ]
 
     def write(
-        self, directory: Path, advance: Callable[[str, int], None] | None = None
+        self,
+        directory: Path,
+        advance: Callable[[str, int], None] | None = None,
+        workers: int = 1,
     ) -> list[ImportFile]:
-        """Write every non-empty file; ``advance(name, rows)`` after each."""
+        """Write every non-empty file; ``advance(name, rows)`` after each.
+
+        With several ``workers`` the files are dealt into as many bundles of about equal
+        rows; this process writes the first bundle and forked workers the others (a
+        worker copies the pages of the graph it reads, so one fewer saves memory).
+        """
         directory.mkdir(parents=True, exist_ok=True)
-        written = []
-        for kind, name, header, rows, count in self.steps():
-            if not count:
-                continue
-            path = directory / f"{name.lower()}.csv"
-            written.append(ImportFile(path, kind, name, _write(path, header, rows())))
-            if advance is not None:
-                advance(name, count)
-        return written
+        steps = [step for step in self.steps() if step[4]]
+        bundles: list[list[int]] = [[] for _ in range(max(workers, 1))]
+        rows_of = [0] * len(bundles)
+        for index in sorted(range(len(steps)), key=lambda i: -steps[i][4]):
+            lightest = rows_of.index(min(rows_of))
+            bundles[lightest].append(index)
+            rows_of[lightest] += steps[index][4]
+
+        def write_bundle(bundle: list[int]) -> list[ImportFile]:
+            files = []
+            for index in bundle:
+                kind, name, header, rows, _count = steps[index]
+                path = directory / f"{name.lower()}.csv"
+                count = _write(path, header, rows())
+                files.append(ImportFile(path, kind, name, count, _line_breaks(path) != count + 1))
+            return files
+
+        written: dict[int, ImportFile] = {}
+        done = fork_map(write_bundle, bundles, len(bundles), first_here=True)
+        for bundle, files in zip(bundles, done, strict=True):
+            for index, file in zip(bundle, files, strict=True):
+                written[index] = file
+                if advance is not None:
+                    advance(file.name, steps[index][4])
+        return [written[i] for i in range(len(steps))]
 
     # ------------------------------------------------------------------ nodes
     def _record_header(self) -> list[str]:
@@ -177,8 +229,8 @@ class ImportFiles:
                 value,
                 key in g.shared_reason,
                 g.shared_reason.get(key),
-                s.first,
-                s.last,
+                self.iso(s.first),
+                self.iso(s.last),
                 _array(s.sources),
                 s.count,
                 customer,
@@ -222,8 +274,9 @@ class ImportFiles:
     # ------------------------------------------------------------------ relationships
     def _observed(self) -> Iterator[Sequence[Any]]:
         for record in self.graph.records:
+            at = self.iso(record.observed_at)
             for ident in record.identifiers:
-                yield [record.key, ident.key, record.observed_at]
+                yield [record.key, ident.key, at]
 
     def _linked(self) -> Iterator[Sequence[Any]]:
         g = self.graph
@@ -240,8 +293,8 @@ class ImportFiles:
                 _array(sources),
                 len(records),
                 len(sources),
-                min(stamps),
-                max(stamps),
+                self.iso(min(stamps)),
+                self.iso(max(stamps)),
                 p,
                 match_weight(p),
             ]
@@ -266,8 +319,8 @@ class ImportFiles:
                 _array(sources),
                 len(records),
                 len(sources),
-                min(stamps),
-                max(stamps),
+                self.iso(min(stamps)),
+                self.iso(max(stamps)),
                 best,
                 match_weight(best),
                 g.model_version,

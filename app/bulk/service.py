@@ -2,8 +2,9 @@
 
 Phases (each with its progress):
 
-1. **check** the local server is the store and its graph is empty (or holds only what an
-   interrupted bulk load left, or ``replace`` is given);
+1. **check** the local server is the store and its graph may be replaced: ``replace`` is
+   given, an interrupted bulk load left it, no database was ever created, or it is empty
+   (only this last case needs the server started, to count its nodes);
 2. **read** the files with :mod:`app.loading` (readers, mapping, bad rows reported and
    left out) and validate and normalise every record as ``POST /v1/records`` does;
 3. **compute** the graph in memory with the engine's functions (:mod:`app.bulk.graph`);
@@ -25,32 +26,48 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from app.bootstrap import connect
 from app.bulk.graph import BulkGraph, Phase, build_graph, no_progress
 from app.bulk.import_files import ImportFile, ImportFiles
 from app.bulk.importer import BulkLoadError, import_full, stopped
+from app.bulk.parallel import default_workers
 from app.core.config import Settings
 from app.engine.core import Engine
 from app.engine.matching import MatchModel, default_model
+from app.engine.ports import ResolutionUnit
 from app.ingest.service import IngestService
 from app.privacy.suppression import Suppression
 from app.provision.neo4j_server import LocalNeo4j
 from app.store.bulk import BulkStore
-from app.store.graph_store import GraphStore
+from app.store.driver import create_driver
 from graph_models.customers import RecordResult
 from graph_models.records import NormalisedRecord, SourceRecord
 
 #: In the state directory while an import is under way (its graph may be replaced).
 MARKER = "bulk-load-in-progress"
 
+T = TypeVar("T")
+
+
+class _NoTransactions:
+    """The collecting service resolves nothing, so it opens no transaction (and the read
+    phase needs no running server)."""
+
+    def in_write_transaction(self, work: Callable[[ResolutionUnit], T]) -> T:
+        raise NotImplementedError("bulk mode resolves records in memory, not per batch")
+
+    def in_read_transaction(self, work: Callable[[ResolutionUnit], T]) -> T:
+        raise NotImplementedError("bulk mode resolves records in memory, not per batch")
+
 
 class CollectingIngest(IngestService):
     """The ingest service's validation and normalisation, the records kept for the bulk
     computation instead of resolved one batch at a time."""
 
-    def __init__(self, store: GraphStore, engine: Engine, settings: Settings) -> None:
-        super().__init__(store, engine, Suppression(settings))
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        super().__init__(_NoTransactions(), engine, Suppression(settings))
         self.records: list[NormalisedRecord] = []
 
     def ingest(self, records: Sequence[SourceRecord]) -> list[RecordResult]:
@@ -71,6 +88,7 @@ class BulkReport:
     customers: int = 0
     shared: int = 0
     store_bytes: int = 0
+    workers: int = 1
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -91,6 +109,8 @@ class BulkLoader:
             ``<state dir>/bulk``.
         say: messages for people (stopping and starting the server).
         phase: progress of each computing phase.
+        workers: processes for look-alike scoring and import files (default: one per
+            core).
     """
 
     def __init__(
@@ -99,6 +119,7 @@ class BulkLoader:
         work_dir: Path | None = None,
         say: Callable[[str], None] = lambda _: None,
         phase: Phase = no_progress,
+        workers: int | None = None,
     ) -> None:
         if settings.external_neo4j:
             raise BulkLoadError(
@@ -112,8 +133,9 @@ class BulkLoader:
         self.work_dir = work_dir or settings.state_dir / "bulk"
         self.say = say
         self.phase = phase
+        self.workers = workers or default_workers()
         self.engine = Engine(settings)
-        self.report = BulkReport()
+        self.report = BulkReport(workers=self.workers)
 
     @property
     def marker(self) -> Path:
@@ -132,19 +154,14 @@ class BulkLoader:
                 or the import failed; the message says what to do.
         """
         clock = time.perf_counter()
-        self.server.start()
-        driver = connect(self.settings)
-        try:
-            self._check_empty(BulkStore(driver, self.settings.neo4j_database), replace)
-            collector = CollectingIngest(
-                GraphStore(driver, self.settings.neo4j_database), self.engine, self.settings
-            )
-            clock = self._lap("check", clock)
-            read(collector)
-        finally:
-            driver.close()
+        self.check(replace)
+        collector = CollectingIngest(self.engine, self.settings)
+        clock = self._lap("check", clock)
+        read(collector)
         clock = self._lap("read and normalise", clock)
-        graph = build_graph(collector.records, self.engine.config, self.model(), self.phase)
+        graph = build_graph(
+            collector.records, self.engine.config, self.model(), self.phase, self.workers
+        )
         collector.records = []
         clock = self._lap("compute", clock)
         files = self.write_files(graph)
@@ -160,7 +177,7 @@ class BulkLoader:
         shutil.rmtree(self.work_dir, ignore_errors=True)
         writer = ImportFiles(graph, datetime.now(UTC))
         advance = self.phase("import files", sum(s[4] for s in writer.steps()))
-        return writer.write(self.work_dir, lambda _name, rows: advance(rows))
+        return writer.write(self.work_dir, lambda _name, rows: advance(rows), self.workers)
 
     def import_files(self, files: Sequence[ImportFile]) -> None:
         """Stop the server, import (overwriting the database), start it again."""
@@ -173,9 +190,22 @@ class BulkLoader:
             )
         advance(1)
 
-    def _check_empty(self, store: BulkStore, replace: bool) -> None:
-        nodes = store.content_nodes()
-        if nodes and not replace and not self.marker.exists():
+    def check(self, replace: bool) -> None:
+        """Raise unless the graph may be replaced. The server is started only when its
+        graph has to be counted: ``replace``, an interrupted bulk load's marker, or a
+        database that was never created need no server (the import stops it anyway)."""
+        database = self.server.data_dir / "databases" / self.settings.neo4j_database
+        if replace or self.marker.exists() or (not database.exists() and self.server.pid() is None):
+            self.server.install()
+            self.server.write_config()  # neo4j-admin reads the server's neo4j.conf
+            return
+        self.server.start()
+        driver = connect(self.settings)
+        try:
+            nodes = BulkStore(driver, self.settings.neo4j_database).content_nodes()
+        finally:
+            driver.close()
+        if nodes:
             raise BulkLoadError(
                 f"the graph is not empty ({nodes} nodes); bulk mode loads an empty graph. "
                 "Add the records through the live path (`idgraph load FILE...` without "
@@ -184,6 +214,11 @@ class BulkLoader:
 
     def _finish(self, graph: BulkGraph) -> None:
         advance = self.phase("schema, indexes and checks", None)
+        driver = create_driver(self.settings)
+        try:
+            BulkStore(driver, self.settings.neo4j_database).create_schema_together()
+        finally:
+            driver.close()
         driver = connect(self.settings)  # applies the schema and waits for the indexes
         try:
             store = BulkStore(driver, self.settings.neo4j_database)

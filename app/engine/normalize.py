@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -29,6 +30,11 @@ from graph_models.consent import (
 )
 from graph_models.identifiers import RECORD_KIND, BuiltinKind, Identifier
 from graph_models.records import NormalisedRecord, SourceRecord
+
+#: Identifiers a normaliser remembers (most recent first): a file load checks each row's
+#: identifiers (to report a bad one with its row) and then normalises the record, so every
+#: value is normalised twice in a row; e-mail and phone parsing are the costly part.
+REMEMBERED_IDENTIFIERS = 65_536
 
 
 class Normaliser:
@@ -57,6 +63,9 @@ class Normaliser:
         self.global_accounts = global_accounts
         self.record_identifiers = record_identifiers
         self.consent_purposes = frozenset(consent_purposes)
+        # Identifier is frozen and the settings above do not change, so a result can be
+        # shared; errors are not remembered (they are raised again).
+        self._remembered = functools.lru_cache(maxsize=REMEMBERED_IDENTIFIERS)(self._identifier)
 
     def identifier(self, kind: str, value: str, source: str | None = None) -> Identifier:
         """Normalise one identifier.
@@ -70,6 +79,9 @@ class Normaliser:
         Raises:
             InvalidIdentifierError: unknown kind (``field="kind"``) or a bad value.
         """
+        return self._remembered(kind, value, source)
+
+    def _identifier(self, kind: str, value: str, source: str | None) -> Identifier:
         kind = kind.strip().lower()
         if kind == RECORD_KIND and source is None:
             # lookups only: the identifier standing for a record is its key

@@ -52,6 +52,12 @@ class LoadSummary:
         return not self.bad and not any(f.error for f in self.files)
 
 
+def bad_row_line(bad: BadRow) -> str:
+    """One line of ``--errors FILE``: where the row is and which field is wrong (no values)."""
+    where = {"file": bad.file, "line": bad.line, "row": bad.row, "record": bad.record}
+    return json.dumps({**where, "field": bad.field, "message": bad.message}) + "\n"
+
+
 def load_files(
     console: Console,
     ingestion: IngestService,
@@ -73,10 +79,7 @@ def load_files(
         if len(summary.bad_rows) < SHOWN_BAD_ROWS:
             summary.bad_rows.append(bad)
         if errors_file is not None:
-            where = {"file": bad.file, "line": bad.line, "row": bad.row, "record": bad.record}
-            errors_file.write(
-                json.dumps({**where, "field": bad.field, "message": bad.message}) + "\n"
-            )
+            errors_file.write(bad_row_line(bad))
 
     started = file_started = time.perf_counter()
     columns = (

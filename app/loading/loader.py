@@ -109,6 +109,11 @@ class FileLoader:
             identifier is reported with its row; None leaves it to the batch.
         on_bad_row: called for every row left out.
         on_progress: called after every batch with the file's counts so far.
+        shard: ``(index, count)``: load only every ``count``-th row, beginning with row
+            ``index`` (0-based), and count the others as read. ``count`` loaders, one per
+            index, together load every row once (bulk mode runs them in parallel).
+        on_stored: called after every batch with the rows whose records the sink took,
+            in the order it took them.
     """
 
     def __init__(
@@ -120,9 +125,13 @@ class FileLoader:
         check: IdentifierCheck | None = None,
         on_bad_row: Callable[[BadRow], None] | None = None,
         on_progress: Callable[[FileLoad], None] | None = None,
+        shard: tuple[int, int] = (0, 1),
+        on_stored: Callable[[list[Row]], None] | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        if not 0 <= shard[0] < shard[1]:
+            raise ValueError("shard must be (index, count) with 0 <= index < count")
         self.sink = sink
         self.mapping = mapping
         self.batch_size = batch_size
@@ -130,6 +139,8 @@ class FileLoader:
         self.check = check
         self.on_bad_row = on_bad_row or (lambda _bad: None)
         self.on_progress = on_progress or (lambda _load: None)
+        self.shard = shard
+        self.on_stored = on_stored or (lambda _rows: None)
 
     def open(self, paths: Sequence[Path]) -> list[TableReader]:
         """Open every file and check the mapping against it, before anything is loaded.
@@ -185,9 +196,14 @@ class FileLoader:
         wanted = set(self.mapping.columns()) if self.mapping is not None else set()
         unseen = set(wanted) if reader.columns is None else set()
         pending = _Pending()
+        mine, shards = self.shard
         try:
             for row in reader:
                 report.rows += 1
+                if shards > 1 and (report.rows - 1) % shards != mine:
+                    if unseen:
+                        unseen.difference_update(row.values)
+                    continue
                 if row.error is not None:
                     self._bad(report, row, [FieldProblem(row.field or "(row)", row.error)])
                     continue
@@ -238,8 +254,10 @@ class FileLoader:
             if kept:
                 self.sink.ingest(kept)
             report.stored += len(kept)
+            self.on_stored([row for i, row in enumerate(rows) if i not in refused])
         else:
             report.stored += len(made)
+            self.on_stored(rows)
         self.on_progress(report)
 
 

@@ -134,6 +134,32 @@ def test_bulk_refuses_a_graph_that_is_not_empty(bulk_settings: Settings) -> None
         bulk_load(bulk_settings, records, replace=False)
 
 
+def test_a_stopped_server_is_replaced_without_starting_it_first(
+    bulk_settings: Settings,
+) -> None:
+    """With --replace nothing needs counting: the load imports into the stopped server's
+    store and starts it once, after the import. A value holding a line break is imported
+    whole (only its file is parsed as multi-line)."""
+    record = SourceRecord.model_validate(
+        {
+            "source": "crm",
+            "record_id": "nl",
+            "identifiers": [{"kind": "email", "value": "nl@x.com"}],
+            "attributes": {"first_name": "Ann", "address": "1 Main St\nSpringfield"},
+        }
+    )
+    server = BulkLoader(bulk_settings).server
+    server.stop()
+    bulk_load(bulk_settings, [record])
+    assert server.pid() is not None
+    with Opened.connect(bulk_settings) as opened:
+        rows = opened.driver.execute_query(
+            "MATCH (r:Record {key: 'crm|nl'}) RETURN r.attr_address AS address",
+            database_=bulk_settings.neo4j_database,
+        ).records
+    assert [r["address"] for r in rows] == ["1 Main St\nSpringfield"]
+
+
 def test_bulk_mode_needs_the_local_server(bulk_settings: Settings) -> None:
     external = bulk_settings.model_copy(update={"neo4j_uri": "bolt://db.example:7687"})
     with pytest.raises(BulkLoadError, match="local Neo4j"):

@@ -318,3 +318,15 @@ def test_cookie_round_trips_through_whitespace(cookie: str, before: str, after: 
 
     assert ident.value == cookie
     assert normaliser.identifier("cookie", ident.value) == ident
+
+
+def test_a_remembered_identifier_is_the_same_and_errors_are_raised_every_time(
+    normaliser: Normaliser,
+) -> None:
+    first = normaliser.identifier("email", " Jane@Example.COM ")
+    assert normaliser.identifier("email", " Jane@Example.COM ") is first
+    assert normaliser.identifier("account", "u-1", "web").value == "web/u-1"
+    assert normaliser.identifier("account", "u-1", "crm").value == "crm/u-1"
+    for _ in range(2):
+        with pytest.raises(InvalidIdentifierError):
+            normaliser.identifier("email", "not-an-email")
