@@ -318,9 +318,9 @@ def estimate_u_given(
     condition's field are the same (the same surname: drawn within groups of records
     sharing it, each group in proportion to its number of pairs), and only those that
     land in the condition's top level and agree closely on neither the first name nor the
-    birth date (:data:`CONDITIONED_U_EXCLUDES`). Levels no sampled pair reached keep a count of one;
-    with fewer than :data:`MIN_SESSION_PAIRS` such pairs the comparison gets no
-    conditional u.
+    birth date (:data:`CONDITIONED_U_EXCLUDES`). Levels no sampled pair reached keep a
+    count of one; with fewer than :data:`MIN_SESSION_PAIRS` such pairs the comparison gets
+    no conditional u.
     """
     names = [c.name for c in start.comparisons]
     excluded = [(names.index(n), level) for n, level in CONDITIONED_U_EXCLUDES if n in names]
