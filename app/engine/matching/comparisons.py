@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
@@ -105,11 +105,19 @@ def email_local(email: str) -> str:
     return local.split("+", 1)[0].replace(".", "")
 
 
+@lru_cache(maxsize=65536)
+def _email_parts(email: str) -> tuple[str, str]:
+    """``(email_local, its digits)``: a record's e-mail meets every candidate of the record,
+    so it is parsed once."""
+    local = email_local(email)
+    return local, digits_of(local)
+
+
 def _email_level(a: str, b: str) -> int:
     if a == b:
         return 3
-    local_a, local_b = email_local(a), email_local(b)
-    if digits_of(local_a) != digits_of(local_b):
+    (local_a, digits_a), (local_b, digits_b) = _email_parts(a), _email_parts(b)
+    if digits_a != digits_b:
         return ELSE_LEVEL  # name935 vs name636: other people, not a typo
     if local_a == local_b or Levenshtein.distance(a, b, score_cutoff=2) <= 2:
         return 2
@@ -149,16 +157,17 @@ def _names_swapped(fa: Fields, fb: Fields) -> bool:
 
 def _name_levels(fa: Fields, fb: Fields) -> tuple[int, int]:
     """Levels of (first name, last name) in the better of the two alignments (a form
-    filled in surname first is the same person)."""
+    filled in surname first is the same person; see :func:`_names_swapped`). Each of the
+    four name pairs is compared once: this runs for every candidate pair."""
     a_first, a_last = fa.get("first_name"), fa.get("last_name")
     b_first, b_last = fb.get("first_name"), fb.get("last_name")
-    if _names_swapped(fa, fb):
-        assert a_first and a_last and b_first and b_last
-        # the two cross pairs, the weaker as first name: the same whichever record is a
-        cross = sorted((_name_level(a_first, b_last), _name_level(a_last, b_first)))
-        return cross[0], cross[1]
     first = _name_level(a_first, b_first) if a_first and b_first else NULL_LEVEL
     last = _name_level(a_last, b_last) if a_last and b_last else NULL_LEVEL
+    if a_first and a_last and b_first and b_last:
+        first_last, last_first = _name_level(a_first, b_last), _name_level(a_last, b_first)
+        if first_last + last_first > first + last:
+            # the two cross pairs, the weaker as first name: the same whichever record is a
+            return min(first_last, last_first), max(first_last, last_first)
     return first, last
 
 
@@ -388,7 +397,17 @@ def compare(
     """The comparison vector (gamma) of two profiles: one level per comparison, in order;
     ``NULL_LEVEL`` where either side lacks the field."""
     fa, fb = a.fields, b.fields
-    return tuple(comparison.level(fa, fb) for comparison in comparisons)
+    names: tuple[int, int] | None = None
+    levels = []
+    for comparison in comparisons:
+        if comparison.method == "name" and comparison.name in _NAME_PAIR:
+            # first and last name are levelled together (swapped names): once per pair
+            if names is None:
+                names = _name_levels(fa, fb)
+            levels.append(names[_NAME_PAIR.index(comparison.name)])
+        else:
+            levels.append(comparison.level(fa, fb))
+    return tuple(levels)
 
 
 def similarities(
