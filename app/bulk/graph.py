@@ -138,7 +138,8 @@ def build_graph(
         config: the engine's configuration (scoring, policies, threshold, matching).
         model: the match model for look-alike evidence (None: no attribute matching).
         phase: progress of each phase (see :data:`Phase`).
-        workers: processes for the look-alike scoring (the result does not depend on it).
+        workers: processes for the look-alike scoring and the clustering's cuts (the result
+            does not depend on it).
     """
     ordered = latest_records(records)
     identifiers, links = co_observations(ordered, config, phase)
@@ -162,6 +163,7 @@ def build_graph(
         config,
         similar={pair: e.probability for pair, e in similar.items()},
         attributes=record_attributes(ordered, config.attribute_policies),
+        mapper=lambda task, items: fork_map(task, items, workers),
     )
     advance(1)
     return BulkGraph(

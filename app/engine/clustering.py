@@ -34,8 +34,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 from rapidfuzz.distance import OSA, JaroWinkler
@@ -545,6 +546,18 @@ def _components(
     return components
 
 
+#: ``map(function, items)`` in input order, perhaps over several processes (the bulk load
+#: passes :func:`app.bulk.parallel.fork_map`); the result must not depend on it.
+Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
+
+#: Components handed to one task of a :data:`Mapper`.
+CUT_CHUNK = 64
+
+
+def _serial(function: Callable[[Any], Any], items: Sequence[Any]) -> Iterable[Any]:
+    return map(function, items)
+
+
 def cluster(
     nodes: Iterable[str],
     links: Iterable[Link],
@@ -553,6 +566,7 @@ def cluster(
     cannot_link: Iterable[CannotLink] = (),
     attribute_policies: Iterable[AttributePolicy] = DEFAULT_ATTRIBUTE_POLICIES,
     attributes: NodeAttributes | None = None,
+    mapper: Mapper | None = None,
 ) -> Clustering:
     """Partition ``nodes`` into customers.
 
@@ -567,6 +581,8 @@ def cluster(
             cannot-links and kind policies.
         attributes: per node, the ``(record key, cleaned value)`` pairs of each policy
             field (:func:`node_attributes`); none: attribute policies have nothing to check.
+        mapper: how the connected components are checked and cut (each on its own, so in
+            any process): in this process by default.
     """
     cannot_link = tuple(cannot_link)
     attribute_policies = tuple(attribute_policies)
@@ -576,30 +592,83 @@ def cluster(
         if link.p >= threshold and link.a in node_set and link.b in node_set:
             adjacency[link.a][link.b] = link.p
             adjacency[link.b][link.a] = link.p
-    policies = tuple(policies)
+    cutter = _Cutter(tuple(policies), cannot_link, attribute_policies, attributes, adjacency, [])
+    cutter.components = _components(node_set, adjacency)
     result = Clustering(groups=[])
-    pending = _components(node_set, adjacency)
-    while pending:
-        group = pending.pop()
-        broken = violation(group, policies, cannot_link, attribute_policies, attributes, adjacency)
-        if broken is None:
-            result.groups.append(group)
-            continue
-        s, t = broken.a, broken.b
-        sub = _graph(group, adjacency)
-        _, (cut_s, cut_t) = nx.minimum_cut(sub, s, t, capacity="capacity")
-        side_s, side_t = frozenset(cut_s), frozenset(cut_t)
-        cut = tuple(
-            sorted((min(a, b), max(a, b)) for a, b in sub.edges() if (a in side_s) != (b in side_s))
-        )
-        result.splits.append(
-            PolicySplit(broken.rule, (s, t), cut, (side_s, side_t), broken.field, broken.records)
-        )
-        for side in (side_s, side_t):
-            pending.extend(_components(side, adjacency))
+    # Components are cut last first, each depth first (one stack): the splits' order.
+    starts = range(len(cutter.components) - 1, -1, -CUT_CHUNK)
+    for start, cut in zip(starts, (mapper or _serial)(cutter, starts), strict=True):
+        for index, parts in zip(range(start, start - CUT_CHUNK, -1), cut, strict=False):
+            if parts is None:  # it keeps every rule: one customer as it is
+                result.groups.append(cutter.components[index])
+                continue
+            groups, splits = parts
+            result.groups.extend(groups)
+            result.splits.extend(splits)
     result.groups.sort(key=lambda g: min(g))
     _confidences(adjacency, result)
     return result
+
+
+@dataclass
+class _Cutter:
+    """Cuts connected components apart until each keeps every rule (see :func:`cluster`):
+    a task of its :data:`Mapper`, holding what every component is checked against."""
+
+    policies: tuple[KindPolicy, ...]
+    cannot_link: tuple[CannotLink, ...]
+    attribute_policies: tuple[AttributePolicy, ...]
+    attributes: NodeAttributes | None
+    adjacency: dict[str, dict[str, float]]
+    components: list[frozenset[str]]
+
+    def __call__(self, start: int) -> list[tuple[list[frozenset[str]], list[PolicySplit]] | None]:
+        """Per component from ``start`` down (at most :data:`CUT_CHUNK` of them): None if
+        it keeps every rule, else its customers and the splits that made them."""
+        return [
+            self.cut(self.components[index])
+            for index in range(start, max(start - CUT_CHUNK, -1), -1)
+        ]
+
+    def cut(
+        self, component: frozenset[str]
+    ) -> tuple[list[frozenset[str]], list[PolicySplit]] | None:
+        adjacency = self.adjacency
+        groups: list[frozenset[str]] = []
+        splits: list[PolicySplit] = []
+        pending = [component]
+        while pending:
+            group = pending.pop()
+            broken = violation(
+                group,
+                self.policies,
+                self.cannot_link,
+                self.attribute_policies,
+                self.attributes,
+                adjacency,
+            )
+            if broken is None:
+                if group is component:
+                    return None
+                groups.append(group)
+                continue
+            s, t = broken.a, broken.b
+            sub = _graph(group, adjacency)
+            _, (cut_s, cut_t) = nx.minimum_cut(sub, s, t, capacity="capacity")
+            side_s, side_t = frozenset(cut_s), frozenset(cut_t)
+            cut = tuple(
+                sorted(
+                    (min(a, b), max(a, b)) for a, b in sub.edges() if (a in side_s) != (b in side_s)
+                )
+            )
+            splits.append(
+                PolicySplit(
+                    broken.rule, (s, t), cut, (side_s, side_t), broken.field, broken.records
+                )
+            )
+            for side in (side_s, side_t):
+                pending.extend(_components(side, adjacency))
+        return groups, splits
 
 
 def _confidences(adjacency: Mapping[str, Mapping[str, float]], result: Clustering) -> None:

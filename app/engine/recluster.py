@@ -22,6 +22,7 @@ from app.engine.clustering import (
     AttributePolicy,
     Clustering,
     Link,
+    Mapper,
     NodeAttributes,
     cluster,
     node_attributes,
@@ -52,6 +53,7 @@ def partition_graph(
     overrides: Iterable[dict[str, Any]] = (),
     similar: Mapping[tuple[str, str], float] | None = None,
     attributes: NodeAttributes | None = None,
+    mapper: Mapper | None = None,
 ) -> GraphPartition:
     """Shared verdicts and customers of a whole graph.
 
@@ -66,6 +68,8 @@ def partition_graph(
         attributes: identifier -> policy field -> ``(record key, cleaned value)`` pairs
             (:func:`~app.engine.clustering.node_attributes`; :func:`record_attributes`
             from records). None: the attribute policies have nothing to check.
+        mapper: how components are cut (:data:`~app.engine.clustering.Mapper`; the bulk
+            load's worker processes); in this process by default.
     """
     resolver = Resolver(config)
     neighbour_kinds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -96,6 +100,7 @@ def partition_graph(
             scope.cannot_links(),
             config.attribute_policies,
             attributes,
+            mapper,
         ),
     )
 

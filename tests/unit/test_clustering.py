@@ -717,3 +717,27 @@ def test_a_must_link_override_outranks_kind_and_attribute_policies() -> None:
         attributes=attributes,
     )
     assert all(not {web1, web2} <= group for group in apart.groups)
+
+
+def test_components_cut_in_worker_processes_give_the_same_clustering() -> None:
+    """The bulk load cuts components in forked workers (``mapper``): the customers and the
+    splits, in their order, are those of one process."""
+    from app.bulk.parallel import fork_map
+    from app.engine.clustering import CUT_CHUNK, CannotLink
+
+    rng = random.Random(3)
+    links, cannot = [], []
+    for c in range(3 * CUT_CHUNK + 5):  # several tasks, the last one short
+        chain = [f"email:{c}-{i}@x.test" for i in range(rng.randint(2, 6))]
+        links += [Link(*sorted(pair), rng.uniform(0.6, 0.99)) for pair in itertools.pairwise(chain)]
+        if c % 2:  # every other component breaks a rule and is cut
+            cannot.append(CannotLink(chain[0], chain[-1], f"o-{c}"))
+    nodes = sorted({n for link in links for n in (link.a, link.b)})
+    serial = cluster(nodes, links, cannot_link=cannot)
+    forked = cluster(
+        nodes, links, cannot_link=cannot, mapper=lambda task, items: fork_map(task, items, 2)
+    )
+    assert len(serial.splits) == len(cannot)
+    assert forked.groups == serial.groups
+    assert forked.splits == serial.splits
+    assert forked.confidence == serial.confidence
