@@ -147,3 +147,32 @@ def test_background_model_agrees_with_the_engine_oracle(
     assert set(graph.shared_reason) == {k for k, shared in oracle.shared.items() if shared}
     assert len(graph.customers) == len(customers)
     assert all(0 < graph.membership[k] <= 1 for k in graph.customer_of)
+
+
+def test_splink_blocks_over_the_cap_pair_nothing() -> None:
+    """The bulk bench gives Splink idgraph's ``max_block``: a key shared by more records
+    yields a null block key (no pairs), a key with a missing part too."""
+    pandas = pytest.importorskip("pandas")
+    from bench.bulk_splink import (
+        ATTRIBUTE_COLUMNS,
+        IDENTIFIER_COLUMNS,
+        add_block_keys,
+        block_column,
+    )
+
+    columns: dict[str, list[str | None]] = {
+        name: [None] * 6 for name in (*IDENTIFIER_COLUMNS, *ATTRIBUTE_COLUMNS)
+    }
+    columns["email"] = ["family@x.test"] * 4 + ["a@x.test", "a@x.test"]
+    columns["last_name"] = ["ng", "ng", "ng", None, "ng", "ng"]
+    columns["postcode"] = ["2000"] * 6
+    frame = pandas.DataFrame(columns)
+    add_block_keys(frame, max_block=3)
+    assert frame[block_column(("email",))].isna().tolist() == [True] * 4 + [False, False]
+    assert frame[block_column(("last_name", "postcode"))].tolist()[3] is pandas.NA
+    # five records named "ng" at 2000: over the cap of 3
+    assert frame[block_column(("last_name", "postcode"))].isna().all()
+    add_block_keys(frame, max_block=5)
+    assert frame[block_column(("last_name", "postcode"))].tolist() == (
+        ["ng|2000"] * 3 + [pandas.NA] + ["ng|2000"] * 2
+    )
