@@ -224,6 +224,8 @@ def node_attributes(
     once = {policy.source: policy for policy in policies if policy.compare == "once"}
     parts: dict[tuple[str, str], dict[str, str]] = {}
     held: dict[str, dict[str, set[tuple[str, str]]]] = {}
+    # A record's value comes once per identifier it observed: clean it once.
+    cleaned: dict[tuple[str, str], str] = {}
     for node, record, name, raw in observations:
         if name == RECORD_FIELD:
             listing = once.get(record.split("|", 1)[0])
@@ -235,13 +237,18 @@ def node_attributes(
         policy = by_field.get(name)
         if policy is None:
             continue
-        value = policy.clean(raw)
+        value = cleaned.get((name, raw))
+        if value is None:
+            value = cleaned[name, raw] = policy.clean(raw)
         if value:
             held.setdefault(node, {}).setdefault(name, set()).add((record, value))
     for policy in compound:  # a record's parts joined, where it has them all
         for (node, record), raws in sorted(parts.items()):
             if all(part in raws for part in policy.fields):
-                value = policy.clean(PART_SEPARATOR.join(raws[part] for part in policy.fields))
+                joined = PART_SEPARATOR.join(raws[part] for part in policy.fields)
+                value = cleaned.get((policy.field, joined))
+                if value is None:
+                    value = cleaned[policy.field, joined] = policy.clean(joined)
                 if value:
                     held.setdefault(node, {}).setdefault(policy.field, set()).add((record, value))
     return held
