@@ -2,8 +2,9 @@
 
 Given the joinable identifiers of some connected components and their links, the
 partition is: connected components over links at or above the join threshold, each then
-split along its weakest evidence (a minimum weighted s-t cut) for as long as it breaks a
-rule. Rules are checked in this order, and the first one broken is cut first:
+split along its weakest evidence (a minimum weighted s-t cut; where several cuts tie, the
+one leaving the fewest identifiers on t's side) for as long as it breaks a rule. Rules are
+checked in this order, and the first one broken is cut first:
 
 1. **cannot-link overrides** (an analyst said so);
 2. **kind policies** (:class:`KindPolicy`, "at most one web account per customer"): a
@@ -38,7 +39,6 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from app.engine.matching import clean_code, clean_date, clean_text, dates_typo_equal
@@ -225,6 +225,8 @@ def node_attributes(
     once = {policy.source: policy for policy in policies if policy.compare == "once"}
     parts: dict[tuple[str, str], dict[str, str]] = {}
     held: dict[str, dict[str, set[tuple[str, str]]]] = {}
+    # A record's value comes once per identifier it observed: clean it once.
+    cleaned: dict[tuple[str, str], str] = {}
     for node, record, name, raw in observations:
         if name == RECORD_FIELD:
             listing = once.get(record.split("|", 1)[0])
@@ -236,13 +238,18 @@ def node_attributes(
         policy = by_field.get(name)
         if policy is None:
             continue
-        value = policy.clean(raw)
+        value = cleaned.get((name, raw))
+        if value is None:
+            value = cleaned[name, raw] = policy.clean(raw)
         if value:
             held.setdefault(node, {}).setdefault(name, set()).add((record, value))
     for policy in compound:  # a record's parts joined, where it has them all
         for (node, record), raws in sorted(parts.items()):
             if all(part in raws for part in policy.fields):
-                value = policy.clean(PART_SEPARATOR.join(raws[part] for part in policy.fields))
+                joined = PART_SEPARATOR.join(raws[part] for part in policy.fields)
+                value = cleaned.get((policy.field, joined))
+                if value is None:
+                    value = cleaned[policy.field, joined] = policy.clean(joined)
                 if value:
                     held.setdefault(node, {}).setdefault(policy.field, set()).add((record, value))
     return held
@@ -508,18 +515,70 @@ def _attribute_conflict(
     return found(*pairs[0]) if pairs else None
 
 
-def _graph(nodes: Iterable[str], adjacency: Mapping[str, Mapping[str, float]]) -> nx.Graph[str]:
-    """A networkx graph of ``nodes`` built in sorted order (so min cuts are reproducible)."""
-    members = sorted(nodes)
-    inside = set(members)
-    graph: nx.Graph[str] = nx.Graph()
-    graph.add_nodes_from(members)
+def _minimum_cut(
+    group: frozenset[str], adjacency: Mapping[str, Mapping[str, float]], s: str, t: str
+) -> tuple[frozenset[str], frozenset[str], tuple[tuple[str, str], ...]]:
+    """A minimum ``s``-``t`` cut of ``group`` (capacities :func:`_capacity` of the links):
+    the two sides and the cut links ``(a, b)`` (``a < b``), sorted.
+
+    The ``t`` side is every node that can still reach ``t`` in the residual network of a
+    maximum flow (the smallest ``t`` side of all minimum cuts). That set is the same for
+    every maximum flow, so the cut does not depend on the order augmenting paths are
+    found in; it is the cut ``networkx.minimum_cut`` returns (preflow-push, then the
+    nodes that reach ``t`` over unsaturated arcs), which this replaced because building
+    its residual graph cost more than the flow on the engine's small components.
+    """
+    # Sorted, so paths are searched in one order whatever the process's string hashing.
+    members = sorted(group)
+    capacity: dict[str, dict[str, float]] = {node: {} for node in members}
     for a in members:
         for b in sorted(adjacency[a]):
-            if a < b and b in inside:
-                p = adjacency[a][b]
-                graph.add_edge(a, b, p=p, capacity=_capacity(p))
-    return graph
+            if b in group:
+                capacity[a][b] = _capacity(adjacency[a][b])
+    flow = {node: dict.fromkeys(capacity[node], 0.0) for node in members}
+
+    def residual(a: str, b: str) -> float:
+        return capacity[a][b] - flow[a][b]
+
+    while True:
+        # Edmonds-Karp: a shortest augmenting path by breadth-first search.
+        parent: dict[str, str] = {s: s}
+        queue = [s]
+        for node in queue:
+            for other in capacity[node]:
+                if other not in parent and residual(node, other) > _FLOW_EPSILON:
+                    parent[other] = node
+                    queue.append(other)
+            if t in parent:
+                break
+        if t not in parent:
+            break
+        path = []
+        node = t
+        while node != s:
+            path.append((parent[node], node))
+            node = parent[node]
+        push = min(residual(a, b) for a, b in path)
+        for a, b in path:
+            flow[a][b] += push
+            flow[b][a] -= push
+    # The t side: nodes from which t is reachable over arcs with residual capacity.
+    reach = {t}
+    stack = [t]
+    while stack:
+        node = stack.pop()
+        for other in capacity[node]:
+            if other not in reach and residual(other, node) > _FLOW_EPSILON:
+                reach.add(other)
+                stack.append(other)
+    side_t = frozenset(reach)
+    side_s = group - side_t
+    cut = tuple(sorted((min(a, b), max(a, b)) for a in side_s for b in capacity[a] if b in side_t))
+    return side_s, side_t, cut
+
+
+#: Residual capacity below this is none: float sums of capacities leave crumbs.
+_FLOW_EPSILON = 1e-9
 
 
 def _components(
@@ -653,14 +712,7 @@ class _Cutter:
                 groups.append(group)
                 continue
             s, t = broken.a, broken.b
-            sub = _graph(group, adjacency)
-            _, (cut_s, cut_t) = nx.minimum_cut(sub, s, t, capacity="capacity")
-            side_s, side_t = frozenset(cut_s), frozenset(cut_t)
-            cut = tuple(
-                sorted(
-                    (min(a, b), max(a, b)) for a, b in sub.edges() if (a in side_s) != (b in side_s)
-                )
-            )
+            side_s, side_t, cut = _minimum_cut(group, adjacency, s, t)
             splits.append(
                 PolicySplit(
                     broken.rule, (s, t), cut, (side_s, side_t), broken.field, broken.records

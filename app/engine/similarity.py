@@ -43,6 +43,7 @@ from app.engine.matching import (
     cannot_match,
     is_term_block,
     profile_of,
+    stored_profile,
     term_block_keys,
 )
 from app.engine.ports import ResolutionUnit
@@ -120,7 +121,9 @@ class _Known:
         for row in unit.match_profiles(missing) if missing else []:
             self.ids[row["key"]] = row["identifiers"]
             self.times[row["key"]] = row["observed_at"]
-            profile = profile_of(row["key"], row["attributes"], row["identifiers"])
+            profile = stored_profile(
+                row["key"], tuple(row["attributes"].items()), tuple(row["identifiers"])
+            )
             if profile is not None:
                 self.profiles[row["key"]] = profile
 

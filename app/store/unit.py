@@ -331,7 +331,12 @@ class Neo4jUnit:
         self, keys: Sequence[str], fields: Sequence[str]
     ) -> list[tuple[str, str, str, str]]:
         rows = self._run("policy_attributes", keys=list(keys), fields=list(fields))
-        return [(r["key"], r["record"], r["field"], r["value"]) for r in rows]
+        return [
+            (key, record, field, value)
+            for record, observed, values in rows
+            for field, value in values
+            for key in observed
+        ]
 
     def consent_statements(self, keys: Sequence[str]) -> list[StatementRow]:
         rows = self._run("consent_statements", keys=list(keys))

@@ -741,3 +741,80 @@ def test_components_cut_in_worker_processes_give_the_same_clustering() -> None:
     assert forked.groups == serial.groups
     assert forked.splits == serial.splits
     assert forked.confidence == serial.confidence
+
+
+# ---------------------------------------------------------------------- minimum cut
+
+
+@st.composite
+def cut_problems(
+    draw: st.DrawFn, probabilities: st.SearchStrategy[float]
+) -> tuple[list[str], list[Link], str, str]:
+    """A connected graph of up to 10 nodes and two of its nodes."""
+    n = draw(st.integers(2, 10))
+    nodes = [f"email:{i:02d}" for i in range(n)]
+    pairs = list(itertools.combinations(nodes, 2))
+    order = draw(st.permutations(nodes))
+    tree = [
+        (min(a, b), max(a, b))
+        for a, b in ((order[i], order[draw(st.integers(0, i - 1))]) for i in range(1, n))
+    ]
+    extra = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=20))
+    links = [Link(a, b, draw(probabilities)) for a, b in sorted(set(tree) | set(extra))]
+    s, t = draw(st.lists(st.sampled_from(nodes), min_size=2, max_size=2, unique=True))
+    return nodes, links, s, t
+
+
+def _cut_inputs(
+    nodes: list[str], links: list[Link]
+) -> tuple[dict[str, dict[str, float]], nx.Graph]:
+    from app.engine.clustering import _capacity
+
+    adjacency: dict[str, dict[str, float]] = {n: {} for n in nodes}
+    graph = nx.Graph()
+    graph.add_nodes_from(nodes)
+    for link in links:
+        adjacency[link.a][link.b] = adjacency[link.b][link.a] = link.p
+        graph.add_edge(link.a, link.b, capacity=_capacity(link.p))
+    return adjacency, graph
+
+
+@settings(max_examples=300, deadline=None)
+@given(cut_problems(st.floats(0.5, 0.999999, allow_nan=False)))
+def test_minimum_cut_is_networkx_cut(problem: tuple[list[str], list[Link], str, str]) -> None:
+    """Oracle: with probabilities drawn at random (no two cuts tie), networkx's
+    minimum_cut (preflow-push) gives the same sides and cut links."""
+    from app.engine.clustering import _minimum_cut
+
+    nodes, links, s, t = problem
+    adjacency, graph = _cut_inputs(nodes, links)
+    _, (expected_s, expected_t) = nx.minimum_cut(graph, s, t, capacity="capacity")
+    side_s, side_t, cut = _minimum_cut(frozenset(nodes), adjacency, s, t)
+    assert (side_s, side_t) == (frozenset(expected_s), frozenset(expected_t))
+    crossing = sorted(
+        (min(a, b), max(a, b)) for a, b in graph.edges() if (a in side_s) != (b in side_s)
+    )
+    assert list(cut) == crossing
+
+
+@settings(max_examples=300, deadline=None)
+@given(cut_problems(st.sampled_from([0.6, 0.9, 0.95, 0.99, 0.999, 1.0])))
+def test_minimum_cut_with_ties_takes_the_smallest_t_side(
+    problem: tuple[list[str], list[Link], str, str],
+) -> None:
+    """With a few probabilities many cuts tie (-ln(0.01) = 2 * -ln(0.1)): the cut is a
+    minimum one (networkx's value) and its t side the smallest of all, i.e. each of its
+    nodes but t is on the t side of every minimum cut (forcing one to the s side costs
+    more). networkx's own choice among tied cuts depends on float rounding."""
+    from app.engine.clustering import _minimum_cut
+
+    nodes, links, s, t = problem
+    adjacency, graph = _cut_inputs(nodes, links)
+    value = nx.minimum_cut_value(graph, s, t, capacity="capacity")
+    side_s, side_t, cut = _minimum_cut(frozenset(nodes), adjacency, s, t)
+    assert s in side_s and t in side_t and side_s | side_t == set(nodes)
+    assert sum(graph.edges[a, b]["capacity"] for a, b in cut) == pytest.approx(value)
+    for node in side_t - {t}:
+        forced = graph.copy()
+        forced.add_edge(s, node, capacity=1e12)
+        assert nx.minimum_cut_value(forced, s, t, capacity="capacity") > value + 1e-6

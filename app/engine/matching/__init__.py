@@ -59,6 +59,7 @@ from app.engine.matching.profiles import (
     clean_date,
     clean_text,
     profile_of,
+    stored_profile,
 )
 
 __all__ = [
@@ -96,6 +97,7 @@ __all__ = [
     "probability_from_weight",
     "profile_of",
     "similarities",
+    "stored_profile",
     "term_block_keys",
     "term_hash",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 #: Fields too coarse to count towards "enough to match on".
 _WEAK_FIELDS = ("state", "street_number", "unit")
@@ -118,3 +119,18 @@ def profile_of(
     if len(informative) < 2 or not has_other or not has_attribute:
         return None
     return MatchProfile(key=key, fields=kept, identifiers=identifiers)
+
+
+@lru_cache(maxsize=1 << 16)
+def stored_profile(
+    key: str, attributes: tuple[tuple[str, str], ...], identifier_keys: tuple[str, ...]
+) -> MatchProfile | None:
+    """:func:`profile_of` of a stored record, remembered by its inputs.
+
+    A pure function's cache, not a copy of the graph: the same key, attributes and
+    identifiers always give the same profile. Each batch of a live ingest re-reads the
+    members of its records' blocks (thousands of records, the same ones batch after
+    batch); their profiles are built once per process instead of once per batch.
+    Callers must not change the profile's ``fields``.
+    """
+    return profile_of(key, dict(attributes), identifier_keys)

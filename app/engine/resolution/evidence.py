@@ -47,37 +47,40 @@ def write_records(unit: RecordUnit, to_write: Sequence[NormalisedRecord]) -> set
     """Write records, identifiers and observations; return identifiers created."""
     record_rows = []
     stats: dict[str, dict[str, Any]] = {}
+    # earliest and latest observation per identifier, compared as datetimes
+    span: dict[str, tuple[datetime, datetime]] = {}
     observations = []
     for record in to_write:
         record_rows.append({"key": record.key, "props": record_properties(record)})
-        at = record.observed_at.isoformat()
+        observed = record.observed_at
+        at = observed.isoformat()
         for ident in record.identifiers:
-            row = stats.setdefault(
-                ident.key,
-                {
-                    "key": ident.key,
+            key = ident.key
+            row = stats.get(key)
+            if row is None:
+                stats[key] = {
+                    "key": key,
                     "kind": ident.kind,
                     "value": ident.value,
                     "first": at,
                     "last": at,
-                    "sources": [],
-                    "count": 0,
-                    "_first": record.observed_at,
-                    "_last": record.observed_at,
-                },
-            )
-            if record.observed_at < row["_first"]:
-                row["_first"], row["first"] = record.observed_at, at
-            if record.observed_at > row["_last"]:
-                row["_last"], row["last"] = record.observed_at, at
-            if record.source not in row["sources"]:
-                row["sources"].append(record.source)
-            row["count"] += 1
-            observations.append({"record": record.key, "identifier": ident.key})
+                    "sources": [record.source],
+                    "count": 1,
+                }
+                span[key] = (observed, observed)
+            else:
+                first, last = span[key]
+                if observed < first:
+                    first, row["first"] = observed, at
+                if observed > last:
+                    last, row["last"] = observed, at
+                span[key] = (first, last)
+                if record.source not in row["sources"]:
+                    row["sources"].append(record.source)
+                row["count"] += 1
+            observations.append({"record": record.key, "identifier": key})
     unit.upsert_records(record_rows)
-    created = unit.upsert_identifiers(
-        [{k: v for k, v in row.items() if not k.startswith("_")} for row in stats.values()]
-    )
+    created = unit.upsert_identifiers(list(stats.values()))
     if observations:
         unit.create_observations(observations)
     return created
