@@ -14,7 +14,9 @@ A bulk load is one live batch on an empty graph, computed without Neo4j:
   the from-scratch clustering the live path is tested against, with the record attributes
   the attribute policies check (:func:`~app.engine.recluster.record_attributes`);
 * one ``created`` history event per customer, with the reason and trigger record a single
-  live batch of all the records would give.
+  live batch of all the records would give;
+* consent: the statements stay on their records, and the ``consent`` events and derived
+  consent of that batch come from the live path's history (:mod:`app.bulk.consent`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.bulk.consent import BulkConsent, bulk_consent
 from app.bulk.parallel import fork_map
 from app.engine.clustering import Link
 from app.engine.matching import (
@@ -99,6 +102,7 @@ class BulkGraph:
     partition: GraphPartition
     customers: list[BulkCustomer]
     model_version: str | None
+    consent: BulkConsent = field(default_factory=BulkConsent)
 
     @property
     def observations(self) -> int:
@@ -111,6 +115,11 @@ class BulkGraph:
     @property
     def block_memberships(self) -> int:
         return sum(len(m) for m in self.blocks.values())
+
+    @property
+    def events(self) -> int:
+        """History events: a ``created`` one per customer, then the ``consent`` ones."""
+        return len(self.customers) + len(self.consent.events)
 
     def record_times(self) -> dict[str, datetime]:
         return {r.key: r.observed_at for r in self.records}
@@ -165,6 +174,8 @@ def build_graph(
         attributes=record_attributes(ordered, config.attribute_policies),
         mapper=lambda task, items: fork_map(task, items, workers),
     )
+    customers = customers_of(partition, ordered)
+    consent = bulk_consent(ordered, {c.customer_id: c.members for c in customers})
     advance(1)
     return BulkGraph(
         records=ordered,
@@ -175,8 +186,9 @@ def build_graph(
         blocks=blocks,
         shared_reason=shared_reasons(partition, probability, config),
         partition=partition,
-        customers=customers_of(partition, ordered),
+        customers=customers,
         model_version=model.version if model is not None and similar else None,
+        consent=consent,
     )
 
 

@@ -5,13 +5,17 @@ Each file has a header naming its properties with their types (``first_seen:date
 ``:END_ID`` in the groups of their ends. The properties are exactly those the engine's
 statements write (``cypher/queries/upsert_records``, ``upsert_identifiers``,
 ``create_observations``, ``upsert_links``, ``upsert_similar``, ``add_block_memberships``,
-``set_shared``, ``upsert_customers``, ``assign_members``, ``create_events``), so the live
-path continues on the imported graph as if it had written it.
+``set_shared``, ``upsert_customers``, ``assign_members``, ``create_events``,
+``set_consent_state``), so the live path continues on the imported graph as if it had
+written it. A record's consent statements are the typed lists ``consent_purposes:string[]``,
+``consent_granted:boolean[]`` and ``consent_at:datetime[]`` (the importer reads a boolean
+as true only from the exact text ``true``).
 
 An empty field is no property (the importer's rule), which is how absent values (a
-record without an attribute, an identifier that is not shared) are written. The one
-empty list the engine writes (``before`` of a ``created`` event) cannot be expressed
-that way; :mod:`app.bulk.service` sets it after the import.
+record without an attribute or statements, an identifier that is not shared) are written.
+The one empty list the engine writes (``before`` of a ``created`` or a new customer's
+``consent`` event) cannot be expressed that way; :mod:`app.bulk.service` sets it after the
+import.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from app.engine.resolution.ids import new_event_id
 from app.engine.scoring import CO_OBSERVED, match_weight, source_of
 from app.engine.similarity import SIMILARITY_RULE, split_pair_key
 from graph_models.identifiers import split_identifier_key
+from graph_models.records import NormalisedRecord
 
 #: Separates the elements of a list property (passed to the importer as ``U+001F``);
 #: no value the engine writes holds this control character.
@@ -61,7 +66,7 @@ class UnwritableValueError(ValueError):
 
 
 def _array(values: Iterable[Any]) -> str:
-    items = [repr(v) if isinstance(v, float) else str(v) for v in values]
+    items = [v if v.__class__ is str else _value(v) for v in values]
     for item in items:
         if ARRAY_DELIMITER in item:
             raise UnwritableValueError("a list element holds the U+001F control character")
@@ -131,12 +136,12 @@ class ImportFiles:
         self.now = now.isoformat()
         self.iso = _Times()
         self.attribute_names = sorted({name for r in graph.records for name in r.attributes})
-        self.event_ids = [new_event_id() for _ in graph.customers]
+        self.event_ids = [new_event_id() for _ in range(graph.events)]
 
     def steps(self) -> list[tuple[str, str, list[str], Rows, int]]:
         """``(kind, label or type, header, rows, count)`` of every file, in write order."""
         g = self.graph
-        events = len(g.customers)
+        events = g.events
         return [
             ("nodes", "Record", self._record_header(), self._records, len(g.records)),
             ("nodes", "Identifier", _IDENTIFIER, self._identifiers, len(g.identifiers)),
@@ -200,6 +205,9 @@ class ImportFiles:
             "observed_at:datetime",
             "content_hash",
             "ingested_at:datetime",
+            "consent_purposes:string[]",
+            "consent_granted:boolean[]",
+            "consent_at:datetime[]",
             *(f"attr_{name}" for name in self.attribute_names),
         ]
 
@@ -213,8 +221,17 @@ class ImportFiles:
                 props["observed_at"],
                 props["content_hash"],
                 self.now,
+                *(self._statements(record) if record.consent else _NO_STATEMENTS),
                 *(record.attributes.get(name) for name in self.attribute_names),
             ]
+
+    def _statements(self, record: NormalisedRecord) -> tuple[str, str, str]:
+        """The record's statements as the parallel lists the live path stores."""
+        return (
+            _array(s.purpose for s in record.consent),
+            _array(s.granted for s in record.consent),
+            _array(self.iso(s.at) for s in record.consent if s.at),
+        )
 
     def _identifiers(self) -> Iterator[Sequence[Any]]:
         g = self.graph
@@ -242,7 +259,9 @@ class ImportFiles:
             yield [key, len(members), key.split(":")[0]]
 
     def _customers(self) -> Iterator[Sequence[Any]]:
+        derived = self.graph.consent.derived
         for c in self.graph.customers:
+            consent = derived.get(c.customer_id)
             yield [
                 c.customer_id,
                 self.now,
@@ -251,25 +270,26 @@ class ImportFiles:
                 len(c.members),
                 c.weakest,
                 self.now,
+                _array(consent.granted) if consent else None,
+                _array(consent.withdrawn) if consent else None,
             ]
+
+    def _event_rows(self) -> Iterator[tuple[str, str, list[str], str, str | None]]:
+        """``(type, customer id, after, reason, trigger record)`` of every event, in
+        the order one live batch writes them: the ``created`` events, then ``consent``."""
+        for c in self.graph.customers:
+            yield "created", c.customer_id, [c.customer_id], c.reason, c.trigger
+        for e in self.graph.consent.events:
+            yield e.type.value, e.customer_id, e.after, e.reason, e.trigger_record
 
     def _events(self) -> Iterator[Sequence[Any]]:
-        for seq, (event_id, c) in enumerate(
-            zip(self.event_ids, self.graph.customers, strict=True), 1
+        for seq, (event_id, (kind, customer_id, after, reason, trigger)) in enumerate(
+            zip(self.event_ids, self._event_rows(), strict=True), 1
         ):
-            yield [
-                event_id,
-                "created",
-                seq,
-                c.customer_id,
-                _array([c.customer_id]),
-                c.reason,
-                c.trigger,
-                self.now,
-            ]
+            yield [event_id, kind, seq, customer_id, _array(after), reason, trigger, self.now]
 
     def _feed(self) -> Iterator[Sequence[Any]]:
-        yield [FEED_SEQUENCE, len(self.graph.customers)]
+        yield [FEED_SEQUENCE, self.graph.events]
 
     # ------------------------------------------------------------------ relationships
     def _observed(self) -> Iterator[Sequence[Any]]:
@@ -338,8 +358,15 @@ class ImportFiles:
                 yield [key, c.customer_id, membership[key], self.now]
 
     def _about(self) -> Iterator[Sequence[Any]]:
-        for event_id, c in zip(self.event_ids, self.graph.customers, strict=True):
-            yield [event_id, c.customer_id]
+        # every event of the load names one customer, its own (``before`` is empty)
+        for event_id, (_kind, customer_id, *_rest) in zip(
+            self.event_ids, self._event_rows(), strict=True
+        ):
+            yield [event_id, customer_id]
+
+
+#: The statement columns of a record without statements: no properties.
+_NO_STATEMENTS = (None, None, None)
 
 
 def _pair_header(start: str, end: str, *props: str) -> list[str]:
@@ -368,6 +395,8 @@ _CUSTOMER = [
     "size:long",
     "weakest_link",
     "updated_at:datetime",
+    "consent_granted:string[]",
+    "consent_withdrawn:string[]",
 ]
 _EVENT = [
     "event_id:ID(CustomerEvent)",

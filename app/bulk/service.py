@@ -231,7 +231,7 @@ class BulkLoader:
             "identifiers": len(graph.identifiers),
             "blocks": len(graph.blocks),
             "customers": len(graph.customers),
-            "events": len(graph.customers),
+            "events": graph.events,
             "observed": graph.observations,
             "linked": len(graph.links),
             "similar": len(graph.similar),

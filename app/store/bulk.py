@@ -49,7 +49,8 @@ class BulkStore:
         return {k: int(v) for k, v in records[0].data().items()}
 
     def fill_created_before(self, per_transaction: int = 20_000) -> int:
-        """Set the empty ``before`` list on imported ``created`` events; returns how many."""
+        """Set the empty ``before`` list on imported events (``created``, and ``consent``
+        of a new customer); returns how many."""
         query = catalog.query("bulk/created_events_before")
 
         def work(tx: ManagedTransaction) -> int:
