@@ -34,7 +34,6 @@ from app.engine.resolution.ids import new_event_id
 from app.engine.scoring import CO_OBSERVED, match_weight, source_of
 from app.engine.similarity import SIMILARITY_RULE, split_pair_key
 from graph_models.identifiers import split_identifier_key
-from graph_models.records import NormalisedRecord
 
 #: Separates the elements of a list property (passed to the importer as ``U+001F``);
 #: no value the engine writes holds this control character.
@@ -221,17 +220,9 @@ class ImportFiles:
                 props["observed_at"],
                 props["content_hash"],
                 self.now,
-                *(self._statements(record) if record.consent else _NO_STATEMENTS),
+                *(_array(props[name]) if name in props else None for name in _STATEMENTS),
                 *(record.attributes.get(name) for name in self.attribute_names),
             ]
-
-    def _statements(self, record: NormalisedRecord) -> tuple[str, str, str]:
-        """The record's statements as the parallel lists the live path stores."""
-        return (
-            _array(s.purpose for s in record.consent),
-            _array(s.granted for s in record.consent),
-            _array(self.iso(s.at) for s in record.consent if s.at),
-        )
 
     def _identifiers(self) -> Iterator[Sequence[Any]]:
         g = self.graph
@@ -365,8 +356,9 @@ class ImportFiles:
             yield [event_id, customer_id]
 
 
-#: The statement columns of a record without statements: no properties.
-_NO_STATEMENTS = (None, None, None)
+#: A record's consent statements: the parallel lists of ``record_properties`` (absent on a
+#: record without statements: empty cells, no properties).
+_STATEMENTS = ("consent_purposes", "consent_granted", "consent_at")
 
 
 def _pair_header(start: str, end: str, *props: str) -> list[str]:

@@ -656,8 +656,8 @@ def cluster(
     result = Clustering(groups=[])
     # Components are cut last first, each depth first (one stack): the splits' order.
     starts = range(len(cutter.components) - 1, -1, -CUT_CHUNK)
-    for start, cut in zip(starts, (mapper or _serial)(cutter, starts), strict=True):
-        for index, parts in zip(range(start, start - CUT_CHUNK, -1), cut, strict=False):
+    for start, chunk in zip(starts, (mapper or _serial)(cutter, starts), strict=True):
+        for index, parts in zip(range(start, start - CUT_CHUNK, -1), chunk, strict=False):
             if parts is None:  # it keeps every rule: one customer as it is
                 result.groups.append(cutter.components[index])
                 continue

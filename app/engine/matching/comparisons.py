@@ -323,6 +323,12 @@ class Comparison:
         return _ADDRESS_LABELS if self.method == "address" else _METHODS[self.method].labels
 
     @property
+    def names_together(self) -> bool:
+        """First or last name by the name method: levelled with the other name (a record
+        may have them swapped, :func:`_name_levels`)."""
+        return self.method == "name" and self.name in _NAME_PAIR
+
+    @property
     def top_level(self) -> int:
         """The ``exact`` level."""
         return len(self.labels) - 1
@@ -331,7 +337,7 @@ class Comparison:
         """The level of two profiles' fields."""
         if self.method == "address":
             return _address_level(fa, fb)
-        if self.name in _NAME_PAIR and self.method == "name":
+        if self.names_together:
             return _name_levels(fa, fb)[_NAME_PAIR.index(self.name)]
         left, right = fa.get(self.name), fb.get(self.name)
         if not left or not right:
@@ -342,7 +348,7 @@ class Comparison:
         """The raw similarity in [0, 1] (None where a side lacks the field)."""
         if self.method == "address":
             return None if _address_level(fa, fb) == NULL_LEVEL else _address_similarity(fa, fb)
-        if self.name in _NAME_PAIR and self.method == "name" and _names_swapped(fa, fb):
+        if self.names_together and _names_swapped(fa, fb):
             cross = sorted(
                 (
                     _name_similarity(fa["first_name"], fb["last_name"]),
@@ -400,8 +406,7 @@ def compare(
     names: tuple[int, int] | None = None
     levels = []
     for comparison in comparisons:
-        if comparison.method == "name" and comparison.name in _NAME_PAIR:
-            # first and last name are levelled together (swapped names): once per pair
+        if comparison.names_together:  # both names levelled at once, once per pair
             if names is None:
                 names = _name_levels(fa, fb)
             levels.append(names[_NAME_PAIR.index(comparison.name)])
