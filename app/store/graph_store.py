@@ -54,11 +54,13 @@ def _counting_retries(work: Callable[[ManagedTransaction], T]) -> Callable[[Mana
         try:
             return work(tx)
         except ResultFailedError as exc:
-            # The driver reports a transient failure (a deadlock) that reached the
-            # transaction through another of its results as ResultFailedError, which it
-            # does not retry; the cause is what happened, so raise it for the retry.
+            # The driver reports a transient failure (a deadlock, a dropped connection)
+            # that reached the transaction through another of its results as
+            # ResultFailedError, which it does not retry; the cause is what happened, so
+            # raise it for the retry. A connection lost under load is a DriverError
+            # (SessionExpired, ServiceUnavailable), not a Neo4jError.
             cause = exc.__cause__
-            if isinstance(cause, Neo4jError) and cause.is_retryable():
+            if isinstance(cause, (Neo4jError, DriverError)) and cause.is_retryable():
                 raise cause from exc
             raise
 

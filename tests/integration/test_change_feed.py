@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+import traceback
 from typing import Any
 
 import pytest
@@ -91,7 +92,7 @@ def test_concurrent_batches_appear_once_in_commit_order(
 ) -> None:
     feed = ChangeFeed(Neo4jFeedStore(store))
     spans: list[tuple[float, float]] = []
-    errors: list[BaseException] = []
+    errors: list[str] = []
     done = threading.Event()
     live: list[dict[str, Any]] = []
 
@@ -102,7 +103,7 @@ def test_concurrent_batches_appear_once_in_commit_order(
                 services.ingestion.ingest(batch)
                 spans.append((started, time.monotonic()))
         except BaseException as exc:
-            errors.append(exc)
+            errors.append("".join(traceback.format_exception(exc)))
 
     def tail() -> None:
         """A client following the feed while the batches commit."""
@@ -119,7 +120,7 @@ def test_concurrent_batches_appear_once_in_commit_order(
                 else:
                     time.sleep(0.01)
         except BaseException as exc:
-            errors.append(exc)
+            errors.append("".join(traceback.format_exception(exc)))
 
     threads = [threading.Thread(target=write, args=(w,)) for w in range(WRITERS)]
     follower = threading.Thread(target=tail)
@@ -130,7 +131,7 @@ def test_concurrent_batches_appear_once_in_commit_order(
         thread.join()
     done.set()
     follower.join()
-    assert not errors, errors
+    assert not errors, "\n".join(errors)
     overlapping = sum(
         1 for i, (s1, e1) in enumerate(spans) for s2, e2 in spans[i + 1 :] if s1 < e2 and s2 < e1
     )
