@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -41,6 +42,21 @@ from app.webhooks import delivery
 log = logging.getLogger("idgraph")
 
 
+def freeze_startup_objects() -> None:
+    """Take what start-up built out of the cyclic garbage collector's reach.
+
+    Modules, routes, pydantic models and drivers are ~170,000 objects that live as long as
+    the process. Under 200 lookups/s, Python ran a full collection every few seconds,
+    walking all of them with the event loop stopped: 30-200 ms during which every lookup
+    waited (the lookups' p99 on the bench). ``gc.freeze`` moves them to a permanent
+    generation that collections skip; what requests allocate is collected as before. The
+    lifespan hands them back (``gc.unfreeze``) when the app stops, so a process that starts
+    apps again and again (the tests) does not keep their garbage.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the API. ``uvicorn --factory app.main:create_app`` serves it."""
     settings = settings or get_settings()
@@ -76,8 +92,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             if app.state.driver is not None:  # a bad rule stops the start, naming it
                 app.state.retention = periodic_retention.start(app.state.driver, settings)
+            freeze_startup_objects()
             yield
         finally:
+            gc.unfreeze()
             if app.state.retention is not None:
                 await app.state.retention.stop()
             if app.state.webhooks is not None:

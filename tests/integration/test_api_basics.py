@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -23,6 +25,25 @@ def test_health_and_ready(client) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json()["status"] == "ready"
+
+
+def test_what_start_up_built_is_out_of_the_collectors_reach(store, api_settings) -> None:
+    """Full collections skip what existed when the app started (their pauses were the
+    lookups' p99 on the bench) and get it back when it stops."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    built_before = {"kept": ["alive"]}
+
+    def collector_sees() -> bool:
+        return any(o is built_before for o in gc.get_objects())
+
+    assert collector_sees()
+    with TestClient(create_app(api_settings)) as started:
+        assert started.get("/healthz").status_code == 200
+        assert not collector_sees()
+    assert collector_sees()
 
 
 def test_post_record_then_lookup_and_profile(client) -> None:
