@@ -6,13 +6,14 @@ bench-bulk``; ``RECORDS=100000 make bench-bulk``). Steps:
 
 1. generate N records (the seeded generator, with look-alike records) into a JSONL file;
 2. Splink (DuckDB) in a process of its own (:mod:`bench.bulk_splink`): seconds, records/s,
-   peak RSS;
+   peak RSS, and (after its clock stops) how well its clusters match who wrote each record;
 3. the bulk load through the same code path as ``idgraph load --bulk`` on the bench's
    local Neo4j (replacing its graph): seconds per phase, records/s, peak RSS of this
    process and of ``neo4j-admin``, store size on disk;
-4. checks: the imported customers are :func:`~app.engine.recluster.partition_graph` of
-   the imported evidence (read back from Neo4j), every identifier of the truth is in a
-   customer or shared;
+4. the same accuracy for idgraph's customers, record by record
+   (:mod:`bench.bulk_accuracy`); checks: the imported customers are
+   :func:`~app.engine.recluster.partition_graph` of the imported evidence (read back from
+   Neo4j), every identifier of the truth is in a customer or shared;
 5. lookups (``GET /v1/lookup`` through the API) at a fixed rate: p50/p99, with the load
    average beside them. ``--lookups-only`` runs this step alone on the graph an earlier
    run loaded (a quiet moment's measurement; figures in ``bulk-lookups-latest.json``).
@@ -42,6 +43,8 @@ from app.engine.core import resolution_config
 from app.engine.recluster import ReclusterService
 from app.sampledata.generator import generate_for_records, write_jsonl
 from bench import harness, lookups
+from bench.accuracy.metrics import cluster_scores
+from bench.bulk_accuracy import record_customers, record_people
 from bench.memory import TreePeak
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -75,11 +78,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run_splink(path: Path, work: Path) -> dict[str, Any]:
+def run_splink(path: Path, work: Path, people: Path) -> dict[str, Any]:
     out = work / "splink.json"
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.bulk_splink", str(path), str(out)],
+        [sys.executable, "-m", "bench.bulk_splink", str(path), str(out), str(people)],
         capture_output=True,
         text=True,
         check=False,
@@ -119,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "file_bytes": source.stat().st_size if source.exists() else None,
     }
     truth = data.truth
+    people = work / "people.json"
+    if not args.lookups_only:
+        people.write_text(json.dumps(record_people(data.records, truth)), encoding="utf-8")
     del data
 
     if args.lookups_only:
@@ -126,14 +132,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_splink:
         console.rule("Splink (DuckDB), same records")
         splink_load = os.getloadavg()
-        results["splink"] = run_splink(source, work)
+        results["splink"] = run_splink(source, work, people)
         results["splink"]["load_average_at_start"] = splink_load
         results["splink"]["load_average_at_end"] = os.getloadavg()
         console.print(results["splink"])
 
     if not args.lookups_only:
         results["idgraph_bulk"] = bulk_load(settings, source)
-    lookups_and_check(args, settings, truth, results)
+    lookups_and_check(args, settings, truth, people, results)
     results["finished"] = datetime.now(UTC).isoformat()
     RESULTS.mkdir(exist_ok=True)
     text = json.dumps(results, indent=1, default=str)
@@ -181,14 +187,25 @@ def bulk_load(settings: Settings, source: Path) -> dict[str, Any]:
 
 
 def lookups_and_check(
-    args: argparse.Namespace, settings: Settings, truth: Any, results: dict[str, Any]
+    args: argparse.Namespace,
+    settings: Settings,
+    truth: Any,
+    people: Path,
+    results: dict[str, Any],
 ) -> None:
-    """The re-cluster check (unless skipped) and the lookups, on the loaded graph."""
+    """The accuracy of the loaded customers and the re-cluster check (unless skipped), then
+    the lookups, on the loaded graph."""
     with harness.neo4j_server(settings) as driver:
         from app.bootstrap import Services
         from app.store.graph_store import GraphStore
 
         store = GraphStore(driver, settings.neo4j_database)
+        if "idgraph_bulk" in results:
+            console.rule("accuracy of the customers, record by record (as Splink's clusters)")
+            found = record_customers(driver, settings.neo4j_database)
+            written_by = json.loads(people.read_text(encoding="utf-8"))
+            results["idgraph_bulk"]["accuracy"] = cluster_scores(found, written_by).as_dict()
+            console.print(_headline(results["idgraph_bulk"]["accuracy"]))
         if not args.skip_check:
             console.rule("check: re-cluster the imported graph from scratch (dry run)")
             services = Services.over(store, settings)
@@ -214,6 +231,11 @@ def lookups_and_check(
             {k: results["lookups"][k] for k in ("achieved_rate", "p50_ms", "p99_ms", "errors")}
         )
         results["machine"] = harness.machine_info(driver, settings)
+
+
+def _headline(scores: dict[str, Any]) -> dict[str, Any]:
+    names = ("pairwise_precision", "pairwise_recall", "pairwise_f1", "clusters", "entities")
+    return {name: scores[name] for name in names}
 
 
 if __name__ == "__main__":

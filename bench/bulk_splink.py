@@ -1,7 +1,9 @@
 """Splink (DuckDB) deduplicating the bulk bench's records, in a process of its own.
 
-Run by :mod:`bench.bulk` as ``python -m bench.bulk_splink RECORDS.jsonl OUT.json`` so that
-its peak memory is its own. The records are the generator's, flattened to the columns a
+Run by :mod:`bench.bulk` as ``python -m bench.bulk_splink RECORDS.jsonl OUT.json
+[PEOPLE.json]`` so that its peak memory is its own; given who wrote each record (record key
+-> person, :func:`bench.bulk_accuracy.record_people`), it scores its clusters against that
+after the clock stops. The records are the generator's, flattened to the columns a
 Splink user would give: names, birth date, postcode and the first email, phone, account,
 device and cookie of each record. Unsupervised (prior from deterministic rules, ``u`` by
 random sampling, ``m`` by EM), every pair the blocking rules admit scored, pairs at or
@@ -91,7 +93,7 @@ def add_block_keys(frame: Any, max_block: int = MAX_BLOCK) -> None:
 DUCKDB_MEMORY_LIMIT = "10GB"
 
 
-def run(path: Path) -> dict[str, Any]:
+def run(path: Path, people_path: Path | None = None) -> dict[str, Any]:
     import duckdb
     import pandas
     import splink.comparison_library as cl
@@ -139,7 +141,16 @@ def run(path: Path) -> dict[str, Any]:
     clusters_found = clusters.query_sql("SELECT count(DISTINCT cluster_id) AS n FROM {this}")
     seconds = time.perf_counter() - started
     pairs = predictions.query_sql("SELECT count(*) AS n FROM {this}").as_record_list()[0]["n"]
+    accuracy = None
+    if people_path is not None:  # after the clock: scoring is the bench's work, not Splink's
+        from bench.accuracy.metrics import cluster_scores
+
+        people = json.loads(people_path.read_text(encoding="utf-8"))
+        rows = clusters.query_sql("SELECT unique_id, cluster_id FROM {this}").as_record_list()
+        found = {row["unique_id"]: str(row["cluster_id"]) for row in rows}
+        accuracy = cluster_scores(found, people).as_dict()
     return {
+        "accuracy": accuracy,
         "records": len(frame),
         "seconds": seconds,
         "read_seconds": read_seconds,
@@ -154,7 +165,8 @@ def run(path: Path) -> dict[str, Any]:
 
 def main() -> int:
     source, out = Path(sys.argv[1]), Path(sys.argv[2])
-    out.write_text(json.dumps(run(source), indent=1), encoding="utf-8")
+    people = Path(sys.argv[3]) if len(sys.argv) > 3 else None
+    out.write_text(json.dumps(run(source, people), indent=1), encoding="utf-8")
     return 0
 
 

@@ -176,3 +176,33 @@ def test_splink_blocks_over_the_cap_pair_nothing() -> None:
     assert frame[block_column(("last_name", "postcode"))].tolist() == (
         ["ng|2000"] * 3 + [pandas.NA] + ["ng|2000"] * 2
     )
+
+
+def test_a_record_is_the_person_most_of_its_identifiers_belong_to() -> None:
+    """Identifiers are normalised as the engine does before the truth is asked; shared
+    ones (not in the truth) and invalid ones do not vote; a tie goes to the smaller id;
+    a record of shared identifiers only is no one's."""
+    from bench.bulk_accuracy import record_people
+
+    truth = {
+        "email:ann@example.com": "P1",
+        "phone:+14155550100": "P1",
+        "cookie:ck-1": "P2",
+        "cookie:ck-2": "P2",
+        "email:bo@example.com": "P3",
+    }
+
+    def record(rid: str, *ids: tuple[str, str]) -> dict[str, object]:
+        return {
+            "source": "web",
+            "record_id": rid,
+            "identifiers": [{"kind": kind, "value": value} for kind, value in ids],
+        }
+
+    records = [
+        record("1", ("email", "Ann@Example.COM"), ("cookie", "ck-1"), ("phone", "415 555 0100")),
+        record("2", ("cookie", "ck-1"), ("cookie", "ck-2"), ("email", "ann@example.com")),
+        record("3", ("email", "bo@example.com"), ("email", "ann@example.com")),
+        record("4", ("email", "support@example.com"), ("phone", "not a phone")),
+    ]
+    assert record_people(records, truth) == {"web|1": "P1", "web|2": "P2", "web|3": "P1"}

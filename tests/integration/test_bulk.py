@@ -14,6 +14,7 @@ import json
 import os
 import random
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from app.sampledata.generator import generate
 from app.store import catalog
 from app.store.graph_store import GraphStore
 from bench.background import property_differences, property_names
+from bench.bulk_accuracy import record_customers
 from graph_models.consent import DEFAULT_PURPOSES
 from graph_models.records import SourceRecord
 from tests.conftest import TEST_BOLT_PORT, TEST_HTTP_PORT, local_settings, point_cli_at
@@ -205,6 +207,25 @@ def oracle(records: list[SourceRecord]) -> tuple[set[frozenset[str]], set[str]]:
     return partition.groups(), {k for k, s in partition.shared.items() if s}
 
 
+def assert_record_customers(driver: Any, database: str) -> None:
+    """The bulk bench's record -> customer (a Cypher aggregation) against the same thing
+    counted here: the customer most of a record's observed identifiers belong to, ties to
+    the smallest id."""
+    rows = driver.execute_query(
+        "MATCH (r:Record)-[:OBSERVED]->(i:Identifier) "
+        "OPTIONAL MATCH (i)-[:BELONGS_TO]->(c:Customer) "
+        "RETURN r.source AS source, r.record_id AS rid, collect(c.customer_id) AS customers",
+        database_=database,
+    ).records
+    expected = {}
+    for row in rows:
+        votes = Counter(row["customers"])
+        if votes:
+            expected[f"{row['source']}|{row['rid']}"] = min(votes, key=lambda c: (-votes[c], c))
+    assert len(expected) > 10
+    assert record_customers(driver, database) == expected
+
+
 def test_bulk_load_then_live_ingest_equals_the_oracle(bulk_settings: Settings) -> None:
     data = generate(80, seed=11)
     records = [SourceRecord.model_validate(r) for r in data.records]
@@ -215,6 +236,7 @@ def test_bulk_load_then_live_ingest_equals_the_oracle(bulk_settings: Settings) -
         groups, shared = oracle(records[:cut])
         assert after_bulk["customers"] == groups
         assert after_bulk["shared"] == shared
+        assert_record_customers(opened.driver, bulk_settings.neo4j_database)
         for start in range(cut, len(records), 25):
             opened.services.ingestion.ingest(records[start : start + 25])
         after_live = graph_state(opened.store)
