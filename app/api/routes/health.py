@@ -29,6 +29,10 @@ def readyz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "unavailable", "reason": state.startup_error}, 503)
     settings = state.settings
     try:
+        # One connection attempt first: the statements below are managed transactions,
+        # which the driver retries for a minute while Neo4j is unreachable, and a probe
+        # must answer well within its own timeout.
+        driver.verify_connectivity()
         if not state.schema_ready:
             from app.store.driver import apply_schema
 

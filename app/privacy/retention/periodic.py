@@ -67,7 +67,9 @@ class PeriodicRetention:
     async def _run_forever(self) -> None:
         while not self.stopping.is_set():
             try:
-                report = await anyio.to_thread.run_sync(self._apply)
+                # abandoned when stopped: the run sees ``stopping`` after its batch, and
+                # stopping the API does not wait for a driver retrying an unreachable Neo4j
+                report = await anyio.to_thread.run_sync(self._apply, abandon_on_cancel=True)
                 log_report(report)
             except Exception as exc:  # logged by class; the next round tries again
                 log.error("retention run failed: %s", type(exc).__name__)
@@ -78,7 +80,7 @@ class PeriodicRetention:
         return self.service.apply(stop=self.stopping)
 
     async def stop(self) -> None:
-        """Stop after the current batch and wait for the task."""
+        """Ask the run to stop after its current batch; do not wait for that batch."""
         self.stopping.set()
         if self.task is not None:
             self.task.cancel()
