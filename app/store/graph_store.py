@@ -30,6 +30,11 @@ from app.store.unit import Neo4jUnit, native
 
 T = TypeVar("T")
 
+#: The retry time of background loops (webhook delivery, periodic retention): a round that
+#: cannot reach Neo4j gives up after this and the next round tries again, so stopping the
+#: API waits this long at most for a call in flight, not the driver's minute.
+BACKGROUND_RETRY_SECONDS = 5.0
+
 
 @contextmanager
 def _counting_errors() -> Iterator[None]:
@@ -74,30 +79,40 @@ class GraphStore:
         driver: the process's one driver (created in the app's lifespan or the CLI).
         database: the Neo4j database every call names.
         async_driver: the API's asyncio driver, for :meth:`lookup_async` (optional).
+        retry_time: how long a managed transaction is retried on transient errors and
+            lost connections; None keeps the driver's (a minute, ``app.store.driver``).
+            Background loops pass :data:`BACKGROUND_RETRY_SECONDS`.
     """
 
     def __init__(
-        self, driver: Driver, database: str = "neo4j", async_driver: AsyncDriver | None = None
+        self,
+        driver: Driver,
+        database: str = "neo4j",
+        async_driver: AsyncDriver | None = None,
+        retry_time: float | None = None,
     ) -> None:
         self.driver = driver
         self.database = database
         self.async_driver = async_driver
+        self._session_options: dict[str, Any] = {"database": database}
+        if retry_time is not None:
+            self._session_options["max_transaction_retry_time"] = retry_time
 
     def in_write_transaction(self, work: Callable[[ResolutionUnit], T]) -> T:
         """Run ``work`` in one managed write transaction (retried on transient errors)."""
-        with _counting_errors(), self.driver.session(database=self.database) as session:
+        with _counting_errors(), self.driver.session(**self._session_options) as session:
             return session.execute_write(_counting_retries(lambda tx: work(Neo4jUnit(tx))))
 
     def in_read_transaction(self, work: Callable[[Neo4jUnit], T]) -> T:
         """Run ``work`` in one managed read transaction (routed to a reader)."""
-        with _counting_errors(), self.driver.session(database=self.database) as session:
+        with _counting_errors(), self.driver.session(**self._session_options) as session:
             return session.execute_read(_counting_retries(lambda tx: work(Neo4jUnit(tx))))
 
     def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
             return [native(r.data()) for r in tx.run(catalog.query(name), **params)]
 
-        with _counting_errors(), self.driver.session(database=self.database) as session:
+        with _counting_errors(), self.driver.session(**self._session_options) as session:
             return session.execute_read(_counting_retries(work))
 
     def lookup(self, key: str) -> LookupRow | None:

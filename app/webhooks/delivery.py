@@ -29,7 +29,7 @@ from app.changes.feed import ChangeFeed, to_event
 from app.core.config import Settings
 from app.engine.ports import DeliveryStore
 from app.store.changes import Neo4jFeedStore
-from app.store.graph_store import GraphStore
+from app.store.graph_store import BACKGROUND_RETRY_SECONDS, GraphStore
 from app.store.webhooks import Neo4jWebhookStore
 from app.webhooks import signing
 
@@ -67,17 +67,12 @@ class Deliverer:
         self.feed = feed
         self.settings = settings
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.leased = False  # has this process ever held a subscription's lease
         self.client = client or httpx.AsyncClient(
             timeout=settings.webhook_timeout, follow_redirects=False
         )
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        # Abandoned when the task is cancelled: with Neo4j unreachable the driver retries a
-        # call for up to a minute, and stopping the API must not wait for that. What the
-        # abandoned call still writes is checked against this process's lease like any
-        # other write, and it ends once the lifespan closes the driver.
-        return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
+        return await anyio.to_thread.run_sync(fn, *args)
 
     async def run_forever(self) -> None:
         """Deliver, sleep the poll interval, repeat; errors are logged, never raised."""
@@ -100,7 +95,6 @@ class Deliverer:
         """Deliver one subscription's pending events, if this process gets its lease."""
         lease = self.settings.webhook_lease_seconds
         subscription = await self._call(self.store.lease, webhook_id, self.owner, lease)
-        self.leased = self.leased or subscription is not None
         if subscription is None or not subscription["ready"]:
             return
         wanted = set(subscription["event_types"] or [])
@@ -174,20 +168,12 @@ class Deliverer:
         return f"HTTP {response.status_code}"
 
     async def close(self) -> None:
-        """Give up this process's leases (another process takes over at once) and close.
-        Waits at most ``RELEASE_WAIT`` seconds for Neo4j: unreleased leases expire."""
-        if not self.leased:  # nothing to give up (Neo4j may not even be reachable)
-            await self.client.aclose()
-            return
+        """Give up this process's leases (another process takes over at once) and close."""
         try:
-            await asyncio.wait_for(self._call(self.store.release, self.owner), RELEASE_WAIT)
+            await self._call(self.store.release, self.owner)
         except Exception as exc:
             log.warning("webhooks: leases not released (%s); they expire", type(exc).__name__)
         await self.client.aclose()
-
-
-#: How long stopping the API waits for Neo4j to release this process's leases.
-RELEASE_WAIT = 5.0
 
 
 class DeliveryTask:
@@ -208,6 +194,6 @@ class DeliveryTask:
 
 def start(driver: Driver, settings: Settings) -> DeliveryTask:
     """Start delivering webhooks from this process (call from the running event loop)."""
-    store = GraphStore(driver, settings.neo4j_database)
+    store = GraphStore(driver, settings.neo4j_database, retry_time=BACKGROUND_RETRY_SECONDS)
     feed = ChangeFeed(Neo4jFeedStore(store))
     return DeliveryTask(Deliverer(Neo4jWebhookStore(store), feed, settings))

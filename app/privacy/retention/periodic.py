@@ -22,7 +22,7 @@ from app.engine.core import Engine
 from app.privacy.retention.rules import parse_rules
 from app.privacy.retention.service import RetentionReport, RetentionService
 from app.privacy.suppression import Suppression
-from app.store.graph_store import GraphStore
+from app.store.graph_store import BACKGROUND_RETRY_SECONDS, GraphStore
 
 log = logging.getLogger("idgraph.retention")
 
@@ -67,9 +67,7 @@ class PeriodicRetention:
     async def _run_forever(self) -> None:
         while not self.stopping.is_set():
             try:
-                # abandoned when stopped: the run sees ``stopping`` after its batch, and
-                # stopping the API does not wait for a driver retrying an unreachable Neo4j
-                report = await anyio.to_thread.run_sync(self._apply, abandon_on_cancel=True)
+                report = await anyio.to_thread.run_sync(self._apply)
                 log_report(report)
             except Exception as exc:  # logged by class; the next round tries again
                 log.error("retention run failed: %s", type(exc).__name__)
@@ -80,7 +78,7 @@ class PeriodicRetention:
         return self.service.apply(stop=self.stopping)
 
     async def stop(self) -> None:
-        """Ask the run to stop after its current batch; do not wait for that batch."""
+        """Stop after the current batch and wait for the task."""
         self.stopping.set()
         if self.task is not None:
             self.task.cancel()
@@ -94,7 +92,7 @@ def start(driver: Driver, settings: Settings) -> PeriodicRetention | None:
     rules = parse_rules(settings.retention_rules, set(settings.extra_kinds))
     if settings.retention_interval <= 0 or not rules:
         return None
-    store = GraphStore(driver, settings.neo4j_database)
+    store = GraphStore(driver, settings.neo4j_database, retry_time=BACKGROUND_RETRY_SECONDS)
     service = RetentionService(
         store, Engine(settings), Suppression(settings), rules, settings.retention_batch_size
     )
