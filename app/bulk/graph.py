@@ -39,7 +39,7 @@ from app.engine.matching import (
 from app.engine.recluster import GraphPartition, partition_graph, record_attributes
 from app.engine.resolution import ResolutionConfig, Resolver, new_customer_id
 from app.engine.resolution.config import Pair, kind_of
-from app.engine.scoring import link_probability, record_links
+from app.engine.scoring import link_probabilities, record_links
 from app.engine.similarity import best_pairs, pair_key, profile_of_record, record_anchor
 from graph_models.records import NormalisedRecord
 
@@ -152,10 +152,7 @@ def build_graph(
     """
     ordered = latest_records(records)
     identifiers, links = co_observations(ordered, config, phase)
-    probability = {
-        pair: link_probability(kind_of(pair[0]), kind_of(pair[1]), recs, config.scoring)
-        for pair, recs in links.items()
-    }
+    probability = link_probabilities(links, config.scoring)
     blocks, profiles = record_blocks(ordered, phase) if model is not None else ({}, {})
     similar = (
         look_alikes(ordered, blocks, profiles, config, model, phase, workers)
@@ -200,17 +197,24 @@ def co_observations(
     stats: dict[str, IdentifierStats] = {}
     links: dict[Pair, list[str]] = defaultdict(list)
     for done, record in enumerate(ordered, 1):
-        at = record.observed_at
-        for ident in record.identifiers:
-            s = stats.get(ident.key)
+        at, source = record.observed_at, record.source
+        keys = [i.key for i in record.identifiers]  # a property: built once per record
+        for key in keys:
+            s = stats.get(key)
             if s is None:
-                s = stats[ident.key] = IdentifierStats(at, at)
-            s.first, s.last = min(s.first, at), max(s.last, at)
-            if record.source not in s.sources:
-                s.sources.append(record.source)
+                stats[key] = IdentifierStats(at, at, [source], 1)
+                continue
+            if at < s.first:
+                s.first = at
+            elif at > s.last:
+                s.last = at
+            if source not in s.sources:
+                s.sources.append(source)
             s.count += 1
-        for pair in record_links(i.key for i in record.identifiers):
-            links[pair].append(record.key)
+        if len(keys) > 1:
+            record_key = record.key
+            for pair in record_links(keys):
+                links[pair].append(record_key)
         if done % 10_000 == 0:
             advance(10_000)
     advance(len(ordered) % 10_000)

@@ -76,8 +76,12 @@ def partition_graph(
     for a, b in links:
         neighbour_kinds[a][kinds[b]] += 1
         neighbour_kinds[b][kinds[a]] += 1
+    # no count can pass a limit when all of them together do not pass the smallest
+    floor = config.min_shared_limit
     shared = {
-        key: resolver.shared_verdict(kind, neighbour_kinds.get(key, {}))[0]
+        key: sum(counts.values()) > floor and resolver.shared_verdict(kind, counts)[0]
+        if (counts := neighbour_kinds.get(key))
+        else False
         for key, kind in kinds.items()
     }
     combined = dict(links)
@@ -141,17 +145,33 @@ def record_attributes(
     """What the attribute policies check, straight from records: each record's attributes
     belong to every identifier it observed (its ``record`` identifier, if it has no other)."""
     policies = tuple(policies)
+    records = list(records)
     fields = sorted({name for policy in policies for name in policy.fields})
-    return node_attributes(
+    # each record's values cleaned once (as if the record were the node), then handed to
+    # every identifier it observed: a record's values are the same for all of them
+    own = node_attributes(
         (
-            (ident.key, record.key, name, value)
+            (record.key, record.key, name, value)
             for record in records
-            for ident in record.identifiers
             for name in fields
             if (value := record.key if name == RECORD_FIELD else record.attributes.get(name))
         ),
         policies,
     )
+    held: dict[str, dict[str, set[tuple[str, str]]]] = {}
+    for record in records:
+        values = own.get(record.key)
+        if not values:
+            continue
+        for ident in record.identifiers:
+            mine = held.setdefault(ident.key, {})
+            for field, pairs in values.items():
+                known = mine.get(field)
+                if known is None:
+                    mine[field] = set(pairs)
+                else:
+                    known.update(pairs)
+    return held
 
 
 def similar_links(

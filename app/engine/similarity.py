@@ -176,7 +176,7 @@ def best_pairs(
             if one_per_person and cannot_match(key, other, one_per_person):
                 continue
             # the cheap score first; the full explanation only for pairs worth keeping
-            if model.probability(mine, theirs) >= min_probability:
+            if model.reaches(mine, theirs, min_probability):
                 kept[pair] = model.score_pair(mine, theirs)
     return kept
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from datetime import UTC, datetime
 
 import networkx as nx
 import pytest
@@ -30,6 +31,9 @@ from app.engine.clustering import (
     node_attributes,
     violation,
 )
+from app.engine.recluster import record_attributes
+from graph_models.identifiers import Identifier
+from graph_models.records import NormalisedRecord
 
 ACCOUNT_POLICY = DEFAULT_POLICIES[0].name
 KINDS = ["account", "email", "phone", "device", "cookie"]
@@ -850,3 +854,44 @@ def test_minimum_cut_with_ties_takes_the_smallest_t_side(
     for node in side_t - {t}:
         forced = _forced(graph, s, node)
         assert nx.minimum_cut_value(forced, s, t, capacity="capacity") > value + 1e-6
+
+
+def test_record_attributes_are_every_observation_of_every_identifier() -> None:
+    """``record_attributes`` cleans each record's values once and hands them to each of
+    its identifiers: the same as :func:`node_attributes` fed one observation per
+    identifier, record and field (its definition)."""
+    rng = random.Random(11)
+    policies = (*DEFAULT_ATTRIBUTE_POLICIES, AttributePolicy.once("census"))
+    fields = sorted({name for policy in policies for name in policy.fields})
+    records = []
+    for n in range(400):
+        attributes = {
+            "first_name": rng.choice(["Ann", "ann ", "Bo", "", "Cy"]),
+            "birth_date": rng.choice(["1980-01-02", "19800102", "1980-02-01", "", "x"]),
+            "national_id": rng.choice(["12-34", "1234", "9999", ""]),
+        }
+        idents = {f"{k}:{rng.randrange(60)}" for k in rng.sample(["email", "phone", "cookie"], 2)}
+        records.append(
+            NormalisedRecord(
+                source=rng.choice(["census", "crm", "web"]),
+                record_id=str(n),
+                observed_at=datetime(2024, 1, 1, tzinfo=UTC),
+                identifiers=tuple(
+                    Identifier(kind=k.split(":")[0], value=k.split(":")[1]) for k in sorted(idents)
+                ),
+                attributes={k: v for k, v in attributes.items() if v},
+                content_hash="-",
+            )
+        )
+    expected = node_attributes(
+        (
+            (ident.key, record.key, name, value)
+            for record in records
+            for ident in record.identifiers
+            for name in fields
+            if (value := record.key if name == RECORD_FIELD else record.attributes.get(name))
+        ),
+        policies,
+    )
+    assert record_attributes(records, policies) == expected
+    assert any(len(v) > 1 for node in expected.values() for v in node.values())

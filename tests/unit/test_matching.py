@@ -1025,3 +1025,68 @@ def test_swapped_first_and_last_names_compare_as_one_person() -> None:
     assert model.probability(a, b) == model.probability(b, a) > 0.9
     unswapped = profile("d|1", first_name="maria", last_name="lopez", birth_date="19721130")
     assert compare(b, unswapped)[first] == 4 and compare(b, unswapped)[last] == ELSE_LEVEL
+
+
+def _models_to_bound() -> list[MatchModel]:
+    """The built-in model, one with term frequencies and one with a conditional u."""
+    base = default_model()
+    comparisons = base.comparisons
+    values = [f"{a}{b}" for a in "ajs" for b in "mor"]
+    frequencies = TermFrequencies.from_profiles(
+        [
+            profile(f"f|{i}", **{c.name: values[i % (k + 2)] for k, c in enumerate(comparisons)})
+            for i in range(60)
+        ],
+        comparisons,
+    )
+    conditional = {
+        "address": (1.0, 0.5, 0.3, 0.05, 0.1, 0.3),
+        "national_id": (1.0, 0.9, 0.02, 0.02, 0.05),
+    }
+    return [
+        base,
+        dataclasses.replace(base, frequencies=frequencies),
+        dataclasses.replace(base, u_given=conditional, prior=0.0005),
+    ]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    _profiles,
+    _profiles,
+    st.sampled_from([0.0, 1e-9, 0.001, 0.05, 0.5, 0.9, 0.999999, 1.0, None]),
+)
+def test_reaches_is_the_probability_compared_with_the_threshold(
+    fields_a: dict[str, str], fields_b: dict[str, str], threshold: float | None
+) -> None:
+    """The early-out decision equals scoring the pair in full, at every threshold and at
+    the pair's own probability (the edge)."""
+    a = profile("k|a", **{k: v for k, v in fields_a.items() if v})
+    b = profile("k|b", **{k: v for k, v in fields_b.items() if v})
+    for model in _models_to_bound():
+        p = model.probability(a, b)
+        for t in (p, threshold) if threshold is not None else (p,):
+            assert model.reaches(a, b, t) is (p >= t), (model.version, t, p)
+
+
+def test_reaches_rules_out_most_unlike_pairs_before_comparing_names() -> None:
+    """A pair apart on its national id and birth date cannot reach 0.05 whatever its names
+    say: it is ruled out before the name alignments run (a name level would raise)."""
+    model = default_model()
+    a = profile(
+        "k|a", first_name="ann", last_name="lee", national_id="123456", birth_date="19800101"
+    )
+    b = profile(
+        "k|b", first_name="ann", last_name="lee", national_id="987654", birth_date="19751231"
+    )
+    assert model.probability(a, b) < 0.05
+
+    class Unlevelled(dict[str, str]):
+        def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+            if name in ("first_name", "last_name"):
+                raise AssertionError("names levelled although the pair was already out")
+            return super().get(name, default)
+
+    hidden = MatchProfile(a.key, Unlevelled(a.fields), a.identifiers)
+    assert model.reaches(hidden, b, 0.05) is False
+    assert model.reaches(a, b, model.probability(a, b)) is True

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
@@ -322,11 +322,16 @@ class Comparison:
         """Level labels, index = level: ``("null", "else", <weakest> ... "exact")``."""
         return _ADDRESS_LABELS if self.method == "address" else _METHODS[self.method].labels
 
-    @property
+    @cached_property
     def names_together(self) -> bool:
         """First or last name by the name method: levelled with the other name (a record
         may have them swapped, :func:`_name_levels`)."""
         return self.method == "name" and self.name in _NAME_PAIR
+
+    @cached_property
+    def name_index(self) -> int:
+        """0 for the first name, 1 for the last (for :attr:`names_together` ones)."""
+        return _NAME_PAIR.index(self.name) if self.name in _NAME_PAIR else -1
 
     @property
     def top_level(self) -> int:
@@ -338,7 +343,7 @@ class Comparison:
         if self.method == "address":
             return _address_level(fa, fb)
         if self.names_together:
-            return _name_levels(fa, fb)[_NAME_PAIR.index(self.name)]
+            return _name_levels(fa, fb)[self.name_index]
         left, right = fa.get(self.name), fb.get(self.name)
         if not left or not right:
             return NULL_LEVEL
@@ -355,7 +360,7 @@ class Comparison:
                     _name_similarity(fa["last_name"], fb["first_name"]),
                 )
             )
-            return cross[_NAME_PAIR.index(self.name)]
+            return cross[self.name_index]
         left, right = fa.get(self.name), fb.get(self.name)
         if not left or not right:
             return None
@@ -402,17 +407,27 @@ def compare(
 ) -> tuple[int, ...]:
     """The comparison vector (gamma) of two profiles: one level per comparison, in order;
     ``NULL_LEVEL`` where either side lacks the field."""
-    fa, fb = a.fields, b.fields
-    names: tuple[int, int] | None = None
-    levels = []
-    for comparison in comparisons:
-        if comparison.names_together:  # both names levelled at once, once per pair
-            if names is None:
-                names = _name_levels(fa, fb)
-            levels.append(names[_NAME_PAIR.index(comparison.name)])
-        else:
-            levels.append(comparison.level(fa, fb))
-    return tuple(levels)
+    levels = PairLevels(a, b)
+    return tuple([levels.of(comparison) for comparison in comparisons])
+
+
+class PairLevels:
+    """The levels of one pair of profiles, each computed when first asked for (first and
+    last name together, once: :func:`_name_levels`)."""
+
+    __slots__ = ("_names", "fa", "fb")
+
+    def __init__(self, a: MatchProfile, b: MatchProfile) -> None:
+        self.fa, self.fb = a.fields, b.fields
+        self._names: tuple[int, int] | None = None
+
+    def of(self, comparison: Comparison) -> int:
+        """The pair's level in ``comparison``."""
+        if comparison.names_together:
+            if self._names is None:
+                self._names = _name_levels(self.fa, self.fb)
+            return self._names[comparison.name_index]
+        return comparison.level(self.fa, self.fb)
 
 
 def similarities(

@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -41,6 +42,7 @@ from app.engine.matching.comparisons import (
     DEFAULT_COMPARISONS,
     NULL_LEVEL,
     Comparison,
+    PairLevels,
     compare,
     similarities,
 )
@@ -54,6 +56,9 @@ CONDITIONED_U: Mapping[str, str] = {"address": "last_name", "national_id": "last
 
 _MAX_PROBABILITY = 1.0 - 2.0**-53  # the largest float below 1
 _MIN_PROBABILITY = 2.0**-1022  # the smallest normal float above 0
+#: Bits by which a pair's upper bound must miss before :meth:`MatchModel.reaches` rules it
+#: out without scoring it fully.
+_BOUND_MARGIN = 1e-6
 
 
 def probability_from_weight(weight: float) -> float:
@@ -189,8 +194,6 @@ class MatchModel:
     def _conditions(self) -> tuple[tuple[int, int, tuple[float, ...]] | None, ...]:
         """Per comparison: ``(index of its condition, the condition's top level, the level
         weights with the conditional u)``, or None."""
-        import math
-
         index = {c.name: k for k, c in enumerate(self.comparisons)}
         out: list[tuple[int, int, tuple[float, ...]] | None] = []
         for c in self.comparisons:
@@ -218,8 +221,6 @@ class MatchModel:
 
     @cached_property
     def _level_weights(self) -> tuple[tuple[float, ...], ...]:
-        import math
-
         return tuple(
             (
                 0.0,
@@ -234,8 +235,6 @@ class MatchModel:
     @cached_property
     def prior_weight(self) -> float:
         """``log2(prior / (1 - prior))``."""
-        import math
-
         return math.log2(self.prior / (1.0 - self.prior))
 
     def adjustments(
@@ -267,6 +266,56 @@ class MatchModel:
         """The match probability of two profiles (the cheap path: no explanation)."""
         gamma = compare(a, b, self.comparisons)
         return self.score(gamma, self.adjustments(a, b, gamma))[1]
+
+    def reaches(self, a: MatchProfile, b: MatchProfile, min_probability: float) -> bool:
+        """Whether ``probability(a, b) >= min_probability``, comparing no more than it takes.
+
+        Comparisons are levelled most telling first (:attr:`_bounds`); after each, the
+        weight of the levels known plus the most every other comparison could add is an
+        upper bound of the pair's weight (term-frequency adjustments only ever lower it).
+        Once that bound falls short of ``min_probability`` the pair is out, the remaining
+        comparisons (the costly name alignments, most often) never run. A pair never
+        ruled out is scored exactly as :meth:`probability` scores it, so the answer is
+        :meth:`probability`'s. Most candidate pairs share a block and little else: they
+        are ruled out after one or two comparisons.
+        """
+        if min_probability <= 0.0:
+            return True
+        if min_probability >= 1.0:
+            return self.probability(a, b) >= min_probability
+        needed = math.log2(min_probability / (1.0 - min_probability)) - self.prior_weight
+        # near 1 a probability pins its weight down only to ~ulp / (1 - p) bits
+        margin = _BOUND_MARGIN + 1e-14 / (1.0 - min_probability)
+        pair = PairLevels(a, b)
+        gamma = [NULL_LEVEL] * len(self.comparisons)
+        room = self._most_added
+        for index, upper in self._bounds:
+            level = pair.of(self.comparisons[index])
+            gamma[index] = level
+            room += upper[level] - upper[-1]
+            # a margin far above float rounding: only clear misses are ruled out early
+            if room < needed - margin:
+                return False
+        return self.score(gamma, self.adjustments(a, b, gamma))[1] >= min_probability
+
+    @cached_property
+    def _bounds(self) -> tuple[tuple[int, tuple[float, ...]], ...]:
+        """Per comparison, most telling first: ``(its index, per level the most weight the
+        level can carry (conditional u included), then the most of any level)``."""
+        bounds = []
+        for index, weights in enumerate(self._level_weights):
+            cond = self._conditions[index]
+            upper = tuple(
+                max(w, cond[2][level]) if cond is not None else w for level, w in enumerate(weights)
+            )
+            bounds.append((index, (*upper, max(upper))))
+        bounds.sort(key=lambda b: (-b[1][-1], b[0]))
+        return tuple(bounds)
+
+    @cached_property
+    def _most_added(self) -> float:
+        """The most weight all comparisons together can add to the prior's."""
+        return sum(upper[-1] for _, upper in self._bounds)
 
     def score_pair(self, a: MatchProfile, b: MatchProfile) -> ScoredPair:
         """Compares, scores and explains two profiles (the pair is ordered by key)."""
