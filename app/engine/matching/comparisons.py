@@ -250,6 +250,24 @@ def region_key(fields: Fields) -> str:
     return f"suburb:{suburb}" if suburb else ""
 
 
+def _one_name_level(index: int, fa: Fields, fb: Fields) -> int:
+    return _name_levels(fa, fb)[index]
+
+
+def _field_level(name: str, level: LevelFn, fa: Fields, fb: Fields) -> int:
+    left = fa.get(name)
+    if not left:
+        return NULL_LEVEL
+    right = fb.get(name)
+    if not right:
+        return NULL_LEVEL
+    return level(left, right)
+
+
+#: :func:`_name_levels` for the model's bounded scoring (which levels names itself).
+name_levels = _name_levels
+
+
 # ------------------------------------------------------------------------------ methods
 @dataclass(frozen=True)
 class _Method:
@@ -340,14 +358,18 @@ class Comparison:
 
     def level(self, fa: Fields, fb: Fields) -> int:
         """The level of two profiles' fields."""
+        return self.leveller(fa, fb)
+
+    @cached_property
+    def leveller(self) -> Callable[[Fields, Fields], int]:
+        """:meth:`level` as one function of the two profiles' fields, its method bound
+        (it runs for every candidate pair; first and last name are levelled together by
+        :class:`PairLevels`, which calls :func:`name_levels` once for both)."""
         if self.method == "address":
-            return _address_level(fa, fb)
+            return _address_level
         if self.names_together:
-            return _name_levels(fa, fb)[self.name_index]
-        left, right = fa.get(self.name), fb.get(self.name)
-        if not left or not right:
-            return NULL_LEVEL
-        return _METHODS[self.method].level(left, right)
+            return partial(_one_name_level, self.name_index)
+        return partial(_field_level, self.name, _METHODS[self.method].level)
 
     def similarity(self, fa: Fields, fb: Fields) -> float | None:
         """The raw similarity in [0, 1] (None where a side lacks the field)."""
@@ -427,7 +449,7 @@ class PairLevels:
             if self._names is None:
                 self._names = _name_levels(self.fa, self.fb)
             return self._names[comparison.name_index]
-        return comparison.level(self.fa, self.fb)
+        return comparison.leveller(self.fa, self.fb)
 
 
 def similarities(

@@ -33,7 +33,7 @@ import dataclasses
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -42,8 +42,9 @@ from app.engine.matching.comparisons import (
     DEFAULT_COMPARISONS,
     NULL_LEVEL,
     Comparison,
-    PairLevels,
+    Fields,
     compare,
+    name_levels,
     similarities,
 )
 from app.engine.matching.frequencies import TermFrequencies
@@ -56,6 +57,9 @@ CONDITIONED_U: Mapping[str, str] = {"address": "last_name", "national_id": "last
 
 _MAX_PROBABILITY = 1.0 - 2.0**-53  # the largest float below 1
 _MIN_PROBABILITY = 2.0**-1022  # the smallest normal float above 0
+#: One comparison in :meth:`MatchModel.reaches`: index, per-level upper weights (then
+#: their maximum), leveller (None for the names, levelled together), name index.
+_Bound = tuple[int, tuple[float, ...], Callable[[Fields, Fields], int] | None, int]
 #: Bits by which a pair's upper bound must miss before :meth:`MatchModel.reaches` rules it
 #: out without scoring it fully.
 _BOUND_MARGIN = 1e-6
@@ -286,11 +290,17 @@ class MatchModel:
         needed = math.log2(min_probability / (1.0 - min_probability)) - self.prior_weight
         # near 1 a probability pins its weight down only to ~ulp / (1 - p) bits
         margin = _BOUND_MARGIN + 1e-14 / (1.0 - min_probability)
-        pair = PairLevels(a, b)
+        fa, fb = a.fields, b.fields
+        names: tuple[int, int] | None = None
         gamma = [NULL_LEVEL] * len(self.comparisons)
         room = self._most_added
-        for index, upper in self._bounds:
-            level = pair.of(self.comparisons[index])
+        for index, upper, level_of, name_index in self._bounds:
+            if level_of is None:  # first or last name: both levelled at once
+                if names is None:
+                    names = name_levels(fa, fb)
+                level = names[name_index]
+            else:
+                level = level_of(fa, fb)
             gamma[index] = level
             room += upper[level] - upper[-1]
             # a margin far above float rounding: only clear misses are ruled out early
@@ -299,23 +309,26 @@ class MatchModel:
         return self.score(gamma, self.adjustments(a, b, gamma))[1] >= min_probability
 
     @cached_property
-    def _bounds(self) -> tuple[tuple[int, tuple[float, ...]], ...]:
+    def _bounds(self) -> tuple[_Bound, ...]:
         """Per comparison, most telling first: ``(its index, per level the most weight the
-        level can carry (conditional u included), then the most of any level)``."""
-        bounds = []
+        level can carry (conditional u included) then the most of any level, its
+        leveller (None for first and last name, levelled together), its name index)``."""
+        bounds: list[_Bound] = []
         for index, weights in enumerate(self._level_weights):
             cond = self._conditions[index]
             upper = tuple(
                 max(w, cond[2][level]) if cond is not None else w for level, w in enumerate(weights)
             )
-            bounds.append((index, (*upper, max(upper))))
+            c = self.comparisons[index]
+            level_of = None if c.names_together else c.leveller
+            bounds.append((index, (*upper, max(upper)), level_of, c.name_index))
         bounds.sort(key=lambda b: (-b[1][-1], b[0]))
         return tuple(bounds)
 
     @cached_property
     def _most_added(self) -> float:
         """The most weight all comparisons together can add to the prior's."""
-        return sum(upper[-1] for _, upper in self._bounds)
+        return sum(bound[1][-1] for bound in self._bounds)
 
     def score_pair(self, a: MatchProfile, b: MatchProfile) -> ScoredPair:
         """Compares, scores and explains two profiles (the pair is ordered by key)."""
