@@ -166,11 +166,7 @@ def record_attributes(
         for ident in record.identifiers:
             mine = held.setdefault(ident.key, {})
             for field, pairs in values.items():
-                known = mine.get(field)
-                if known is None:
-                    mine[field] = set(pairs)
-                else:
-                    known.update(pairs)
+                mine.setdefault(field, set()).update(pairs)
     return held
 
 

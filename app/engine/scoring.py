@@ -88,7 +88,7 @@ def link_probabilities(
         pattern = (
             a.partition(":")[0],
             b.partition(":")[0],
-            tuple([r.partition("|")[0] for r in records]),
+            tuple([source_of(r) for r in records]),
         )
         p = known.get(pattern)
         if p is None:

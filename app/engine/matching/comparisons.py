@@ -155,7 +155,7 @@ def _names_swapped(fa: Fields, fb: Fields) -> bool:
     return swapped > direct
 
 
-def _name_levels(fa: Fields, fb: Fields) -> tuple[int, int]:
+def name_levels(fa: Fields, fb: Fields) -> tuple[int, int]:
     """Levels of (first name, last name) in the better of the two alignments (a form
     filled in surname first is the same person; see :func:`_names_swapped`). Each of the
     four name pairs is compared once: this runs for every candidate pair."""
@@ -251,7 +251,7 @@ def region_key(fields: Fields) -> str:
 
 
 def _one_name_level(index: int, fa: Fields, fb: Fields) -> int:
-    return _name_levels(fa, fb)[index]
+    return name_levels(fa, fb)[index]
 
 
 def _field_level(name: str, level: LevelFn, fa: Fields, fb: Fields) -> int:
@@ -262,10 +262,6 @@ def _field_level(name: str, level: LevelFn, fa: Fields, fb: Fields) -> int:
     if not right:
         return NULL_LEVEL
     return level(left, right)
-
-
-#: :func:`_name_levels` for the model's bounded scoring (which levels names itself).
-name_levels = _name_levels
 
 
 # ------------------------------------------------------------------------------ methods
@@ -343,7 +339,7 @@ class Comparison:
     @cached_property
     def names_together(self) -> bool:
         """First or last name by the name method: levelled with the other name (a record
-        may have them swapped, :func:`_name_levels`)."""
+        may have them swapped, :func:`name_levels`)."""
         return self.method == "name" and self.name in _NAME_PAIR
 
     @cached_property
@@ -363,8 +359,8 @@ class Comparison:
     @cached_property
     def leveller(self) -> Callable[[Fields, Fields], int]:
         """:meth:`level` as one function of the two profiles' fields, its method bound
-        (it runs for every candidate pair; first and last name are levelled together by
-        :class:`PairLevels`, which calls :func:`name_levels` once for both)."""
+        (it runs for every candidate pair; :func:`compare` levels first and last name
+        together, with one call of :func:`name_levels`)."""
         if self.method == "address":
             return _address_level
         if self.names_together:
@@ -429,27 +425,17 @@ def compare(
 ) -> tuple[int, ...]:
     """The comparison vector (gamma) of two profiles: one level per comparison, in order;
     ``NULL_LEVEL`` where either side lacks the field."""
-    levels = PairLevels(a, b)
-    return tuple([levels.of(comparison) for comparison in comparisons])
-
-
-class PairLevels:
-    """The levels of one pair of profiles, each computed when first asked for (first and
-    last name together, once: :func:`_name_levels`)."""
-
-    __slots__ = ("_names", "fa", "fb")
-
-    def __init__(self, a: MatchProfile, b: MatchProfile) -> None:
-        self.fa, self.fb = a.fields, b.fields
-        self._names: tuple[int, int] | None = None
-
-    def of(self, comparison: Comparison) -> int:
-        """The pair's level in ``comparison``."""
-        if comparison.names_together:
-            if self._names is None:
-                self._names = _name_levels(self.fa, self.fb)
-            return self._names[comparison.name_index]
-        return comparison.leveller(self.fa, self.fb)
+    fa, fb = a.fields, b.fields
+    names: tuple[int, int] | None = None
+    levels = []
+    for comparison in comparisons:
+        if comparison.names_together:  # both names levelled at once, once per pair
+            if names is None:
+                names = name_levels(fa, fb)
+            levels.append(names[comparison.name_index])
+        else:
+            levels.append(comparison.leveller(fa, fb))
+    return tuple(levels)
 
 
 def similarities(
