@@ -267,10 +267,12 @@ class CustomerUnit(Protocol):
         ...
 
     def expand(
-        self, keys: Sequence[str], threshold: float
-    ) -> list[tuple[str, bool, str | None, float | None, list[tuple[str, float]]]]:
+        self, keys: Sequence[str], threshold: float, read_customers: Sequence[str] | None = None
+    ) -> list[tuple[str, bool, str | None, float | None, list[tuple[str, float]] | None]]:
         """(key, shared, customer_id, membership confidence, [(neighbour, p)]): the
-        shape :class:`app.engine.explain.ExplainUnit` names too."""
+        shape :class:`app.engine.explain.ExplainUnit` names too. With ``read_customers``
+        given, an identifier whose customer is not among them comes back with links None
+        (the walk reads that customer whole, links included)."""
         ...
 
     def expand_customers(

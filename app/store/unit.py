@@ -131,16 +131,21 @@ class Neo4jUnit:
         self._run("lock_customers", ids=sorted(ids))
 
     def expand(
-        self, keys: Sequence[str], threshold: float
-    ) -> list[tuple[str, bool, str | None, float | None, list[tuple[str, float]]]]:
-        rows = self._run("expand", keys=list(keys), threshold=threshold)
+        self, keys: Sequence[str], threshold: float, read_customers: Sequence[str] | None = None
+    ) -> list[tuple[str, bool, str | None, float | None, list[tuple[str, float]] | None]]:
+        rows = self._run(
+            "expand",
+            keys=list(keys),
+            threshold=threshold,
+            read_customers=None if read_customers is None else list(read_customers),
+        )
         return [
             (
                 r["key"],
                 bool(r["shared"]),
                 r["customer_id"],
                 r["membership"],
-                [(b, p) for b, p in r["links"]],
+                None if r["links"] is None else [(b, p) for b, p in r["links"]],
             )
             for r in rows
         ]

@@ -99,9 +99,10 @@ class ScopeUnit(AttributeReader, Protocol):
     """The reads of the walk (a write transaction, or a read one with ``lock=False``)."""
 
     def expand(
-        self, keys: Sequence[str], threshold: float
-    ) -> list[tuple[str, bool, str | None, float | None, list[tuple[str, float]]]]:
-        """(key, shared, customer_id, membership confidence, [(neighbour, p)])."""
+        self, keys: Sequence[str], threshold: float, read_customers: Sequence[str] | None = None
+    ) -> list[tuple[str, bool, str | None, float | None, list[tuple[str, float]] | None]]:
+        """(key, shared, customer_id, membership confidence, [(neighbour, p)]); links
+        None for an identifier whose customer is not in ``read_customers`` (when given)."""
         ...
 
     def expand_customers(
@@ -170,10 +171,17 @@ def walk_scope(
         visited_before = set(scope.shared)
         found: set[str] = set()
         new_customers: set[str] = set()
-        for key, shared, customer_id, membership, links in unit.expand(sorted(frontier), threshold):
-            scope.visit(key, shared, customer_id, membership, links, found)
+        # Members of customers not read yet come back without links: reading their
+        # customer whole just below brings every member's links once.
+        linkless: list[str] = []
+        rows = unit.expand(sorted(frontier), threshold, sorted(seen_customers))
+        for key, shared, customer_id, membership, own_links in rows:
+            if own_links is None:
+                linkless.append(key)
+            scope.visit(key, shared, customer_id, membership, own_links or (), found)
             if customer_id is not None and customer_id not in seen_customers:
                 new_customers.add(customer_id)
+        read_members: set[str] = set()
         while new_customers:
             seen_customers |= new_customers
             expanded = unit.expand_customers(sorted(new_customers), threshold, lock)
@@ -181,7 +189,15 @@ def walk_scope(
             for customer_id, created_at, members in expanded:
                 scope.customers[customer_id] = (created_at, {m[0] for m in members})
                 for key, shared, membership, links in members:
+                    read_members.add(key)
                     scope.visit(key, shared, customer_id, membership, links, found)
+        # An identifier that left its customer between the two reads (a read transaction
+        # beside a writer) was in neither: read its links on their own.
+        missed = [k for k in linkless if k not in read_members]
+        for key, shared, customer_id, membership, own_links in (
+            unit.expand(missed, threshold) if missed else []
+        ):
+            scope.visit(key, shared, customer_id, membership, own_links or (), found)
         if with_overrides:
             fresh = [k for k in scope.shared if k not in visited_before]
             found |= _override_partners(unit, scope, fresh)
