@@ -22,7 +22,7 @@ A bulk load is one live batch on an empty graph, computed without Neo4j:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,7 +39,7 @@ from app.engine.matching import (
 from app.engine.recluster import GraphPartition, partition_graph, record_attributes
 from app.engine.resolution import ResolutionConfig, Resolver, new_customer_id
 from app.engine.resolution.config import Pair, kind_of
-from app.engine.scoring import link_probabilities, record_links
+from app.engine.scoring import ScoringConfig, link_probability, record_links, source_of
 from app.engine.similarity import best_pairs, pair_key, profile_of_record, record_anchor
 from graph_models.records import NormalisedRecord
 
@@ -152,7 +152,7 @@ def build_graph(
     """
     ordered = latest_records(records)
     identifiers, links = co_observations(ordered, config, phase)
-    probability = link_probabilities(links, config.scoring)
+    probability = _link_probabilities(links, config.scoring)
     blocks, profiles = record_blocks(ordered, phase) if model is not None else ({}, {})
     similar = (
         look_alikes(ordered, blocks, profiles, config, model, phase, workers)
@@ -187,6 +187,24 @@ def build_graph(
         model_version=model.version if model is not None and similar else None,
         consent=consent,
     )
+
+
+def _link_probabilities(
+    links: Mapping[Pair, Sequence[str]], config: ScoringConfig
+) -> dict[Pair, float]:
+    """:func:`~app.engine.scoring.link_probability` of every link (identifier keys -> its
+    records), computed once per pattern: links of the same two kinds whose records come
+    from the same sources in the same order have the same probability, and a whole graph
+    holds few patterns (most links rest on one record)."""
+    known: dict[tuple[str, str, tuple[str, ...]], float] = {}
+    out: dict[Pair, float] = {}
+    for (a, b), records in links.items():
+        pattern = (kind_of(a), kind_of(b), tuple([source_of(r) for r in records]))
+        p = known.get(pattern)
+        if p is None:
+            p = known[pattern] = link_probability(pattern[0], pattern[1], records, config)
+        out[(a, b)] = p
+    return out
 
 
 def co_observations(

@@ -76,12 +76,8 @@ def partition_graph(
     for a, b in links:
         neighbour_kinds[a][kinds[b]] += 1
         neighbour_kinds[b][kinds[a]] += 1
-    # no count can pass a limit when all of them together do not pass the smallest
-    floor = config.min_shared_limit
     shared = {
-        key: sum(counts.values()) > floor and resolver.shared_verdict(kind, counts)[0]
-        if (counts := neighbour_kinds.get(key))
-        else False
+        key: resolver.shared_verdict(kind, neighbour_kinds.get(key, {}))[0]
         for key, kind in kinds.items()
     }
     combined = dict(links)

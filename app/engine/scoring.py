@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 CO_OBSERVED = "co_observed"
@@ -72,29 +72,6 @@ def link_probability(
 ) -> float:
     """The match probability of a co-observation link backed by ``records``."""
     return source_probability(kind_a, kind_b, source_counts(records), config)
-
-
-def link_probabilities(
-    links: Mapping[tuple[str, str], Sequence[str]], config: ScoringConfig
-) -> dict[tuple[str, str], float]:
-    """:func:`link_probability` of every link (identifier keys -> its records), computed
-    once per pattern: links of the same two kinds whose records come from the same
-    sources in the same order have the same probability, and a whole graph holds few
-    patterns (most links rest on one record)."""
-    known: dict[tuple[str, str, tuple[str, ...]], float] = {}
-    out: dict[tuple[str, str], float] = {}
-    for pair, records in links.items():
-        a, b = pair
-        pattern = (
-            a.partition(":")[0],
-            b.partition(":")[0],
-            tuple([source_of(r) for r in records]),
-        )
-        p = known.get(pattern)
-        if p is None:
-            p = known[pattern] = link_probability(pattern[0], pattern[1], records, config)
-        out[pair] = p
-    return out
 
 
 def source_counts(records: Iterable[str]) -> Counter[str]:

@@ -20,6 +20,8 @@ def shared_verdict(
 ) -> tuple[bool, str | None]:
     """Whether an identifier is shared, from how many identifiers of each kind it is
     linked to, with the reason (e.g. a support line linked to 40 distinct phones)."""
+    if sum(neighbour_kinds.values()) <= config.min_shared_limit:
+        return False, None  # no count passes a limit when all of them together do not
     limits = config.shared_limits_for(kind)
     for other, limit in sorted(limits.items()):
         count = neighbour_kinds.get(other, 0)
