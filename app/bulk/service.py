@@ -23,8 +23,7 @@ from __future__ import annotations
 import gc
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +34,7 @@ from app.bulk.graph import BulkGraph, Phase, build_graph, no_progress
 from app.bulk.import_files import ImportFile, ImportFiles
 from app.bulk.importer import BulkLoadError, import_full, stopped
 from app.bulk.parallel import default_workers
+from app.core.collector import full_collections_paused
 from app.core.config import Settings
 from app.engine.core import Engine
 from app.engine.matching import MatchModel, default_model
@@ -62,31 +62,6 @@ class _NoTransactions:
 
     def in_read_transaction(self, work: Callable[[ResolutionUnit], T]) -> T:
         raise NotImplementedError("bulk mode resolves records in memory, not per batch")
-
-
-@contextmanager
-def full_collections_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector without its full (oldest-generation) passes.
-
-    The bulk phases build tens of millions of long-lived objects (records, identifier
-    statistics, links, blocks, adjacency); each full pass walks all of them and they
-    come every time the heap has grown by a quarter, so at a million records they took
-    about a third of the compute phase and gave back nothing (these objects hold no
-    reference cycles; reference counting frees what is dropped). The young generations
-    are still collected, so short-lived cycles go as usual; one full collection runs at
-    the end. Forked workers inherit the setting.
-    """
-    young, middle, oldest = gc.get_threshold()
-    gc.set_threshold(young, middle, _NEVER)
-    try:
-        yield
-    finally:
-        gc.set_threshold(young, middle, oldest)
-        gc.collect()
-
-
-#: A count of middle-generation passes no load reaches (the threshold of a full pass).
-_NEVER = 2**31 - 1
 
 
 class CollectingIngest(IngestService):
@@ -194,6 +169,9 @@ class BulkLoader:
             clock = self._lap("compute", clock)
             files = self.write_files(graph)
             clock = self._lap("write import files", clock)
+        # The phases' objects hold no reference cycles (reference counting frees them);
+        # one full collection for whatever else the paused passes left.
+        gc.collect()
         self.import_files(files)
         clock = self._lap("import", clock)
         self._finish(graph)

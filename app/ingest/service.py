@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from app.core.collector import full_collections_paused
 from app.core.errors import FieldError, InvalidInputError, RecordRef
 from app.engine.core import Engine
 from app.engine.ports import ResolutionUnit, Transactions
@@ -57,7 +58,8 @@ class IngestService:
 
     def ingest(self, records: Sequence[SourceRecord]) -> list[RecordResult]:
         """Validate, normalise and resolve one batch in one transaction."""
-        return self.resolve(self.normalise(records))
+        with full_collections_paused():
+            return self.resolve(self.normalise(records))
 
     def resolve(self, normalised: Sequence[NormalisedRecord]) -> list[RecordResult]:
         """Resolve records already normalised (and validated) in one transaction; erased
@@ -74,4 +76,6 @@ class IngestService:
                 self.engine.match_model(unit),
             )
 
-        return self.store.in_write_transaction(work)
+        # no full garbage collection inside the transaction (app.core.collector)
+        with full_collections_paused():
+            return self.store.in_write_transaction(work)
