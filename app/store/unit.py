@@ -57,22 +57,32 @@ class Neo4jUnit:
     def _run(self, name: str, **params: Any) -> list[Any]:
         return list(self.tx.run(catalog.query(f"queries/{name}"), **params))
 
+    def _send(self, name: str, **params: Any) -> None:
+        """Run a statement whose answer nobody reads, without waiting for it.
+
+        Bolt pipelines a transaction's statements and Neo4j runs them in order, so the
+        engine's Python work after a write (scoring, clustering, the next rows) overlaps
+        Neo4j running it; the next statement or the commit takes its answer, and an
+        error in it fails the transaction there as it would have here (nothing stored).
+        """
+        self.tx.run(catalog.query(f"queries/{name}"), **params)
+
     def fetch_records(self, keys: Sequence[str]) -> dict[str, StoredRecord]:
         rows = self._run("fetch_records", keys=list(keys))
         return {r["key"]: StoredRecord(r["content_hash"], list(r["identifiers"])) for r in rows}
 
     def delete_observations(self, record_keys: Sequence[str]) -> None:
-        self._run("delete_observations", keys=list(record_keys))
+        self._send("delete_observations", keys=list(record_keys))
 
     def upsert_records(self, rows: Sequence[dict[str, Any]]) -> None:
-        self._run("upsert_records", rows=list(rows))
+        self._send("upsert_records", rows=list(rows))
 
     def upsert_identifiers(self, rows: Sequence[dict[str, Any]]) -> set[str]:
         result = self._run("upsert_identifiers", rows=list(rows))
         return set(result[0]["created"]) if result else set()
 
     def create_observations(self, rows: Sequence[dict[str, str]]) -> None:
-        self._run("create_observations", rows=list(rows))
+        self._send("create_observations", rows=list(rows))
 
     def refresh_identifier_stats(self, keys: Sequence[str]) -> dict[str, int]:
         rows = self._run("refresh_identifier_stats", keys=list(keys))
@@ -94,10 +104,10 @@ class Neo4jUnit:
         return {r["key"]: _time(r["observed_at"]) for r in rows}
 
     def upsert_links(self, rows: Sequence[dict[str, Any]]) -> None:
-        self._run("upsert_links", rows=list(rows))
+        self._send("upsert_links", rows=list(rows))
 
     def delete_links(self, pairs: Sequence[tuple[str, str]]) -> None:
-        self._run("delete_links", pairs=[list(p) for p in pairs])
+        self._send("delete_links", pairs=[list(p) for p in pairs])
 
     def neighbour_kinds(self, keys: Sequence[str], min_degree: int) -> dict[str, NeighbourKinds]:
         rows = self._run("neighbour_kinds", keys=list(keys), min_degree=min_degree)
@@ -112,10 +122,10 @@ class Neo4jUnit:
         return {r["key"] for r in self._run("neighbours", keys=list(keys))}
 
     def set_shared(self, rows: Sequence[dict[str, Any]]) -> None:
-        self._run("set_shared", rows=list(rows))
+        self._send("set_shared", rows=list(rows))
 
     def delete_identifiers(self, keys: Sequence[str]) -> None:
-        self._run("delete_identifiers", keys=list(keys))
+        self._send("delete_identifiers", keys=list(keys))
 
     def customer_members(self, keys: Sequence[str]) -> dict[str, CustomerMembers]:
         rows = self._run("customer_members", keys=list(keys))
@@ -125,10 +135,10 @@ class Neo4jUnit:
         }
 
     def lock_customers_of(self, keys: Sequence[str]) -> None:
-        self._run("lock_customers_of", keys=list(keys))
+        self._send("lock_customers_of", keys=list(keys))
 
     def lock_customers(self, ids: Sequence[str]) -> None:
-        self._run("lock_customers", ids=sorted(ids))
+        self._send("lock_customers", ids=sorted(ids))
 
     def expand(
         self, keys: Sequence[str], threshold: float, read_customers: Sequence[str] | None = None
@@ -250,22 +260,22 @@ class Neo4jUnit:
         return CurrentMembers(rows[0]["current_id"], list(rows[0]["members"])) if rows else None
 
     def clear_membership(self, keys: Sequence[str], now: str) -> None:
-        self._run("clear_membership", keys=list(keys), now=now)
+        self._send("clear_membership", keys=list(keys), now=now)
 
     def update_membership(self, rows: Sequence[dict[str, Any]]) -> None:
-        self._run("update_membership", rows=list(rows))
+        self._send("update_membership", rows=list(rows))
 
     def upsert_customers(self, rows: Sequence[dict[str, Any]], now: str) -> None:
-        self._run("upsert_customers", rows=list(rows), now=now)
+        self._send("upsert_customers", rows=list(rows), now=now)
 
     def assign_members(self, rows: Sequence[dict[str, Any]], now: str) -> None:
-        self._run("assign_members", rows=list(rows), now=now)
+        self._send("assign_members", rows=list(rows), now=now)
 
     def retire_customers(self, rows: Sequence[dict[str, Any]], now: str) -> None:
-        self._run("retire_customers", rows=list(rows), now=now)
+        self._send("retire_customers", rows=list(rows), now=now)
 
     def create_events(self, rows: Sequence[dict[str, Any]], now: str) -> None:
-        self._run("create_events", rows=list(rows), now=now)
+        self._send("create_events", rows=list(rows), now=now)
 
     def customers_of(self, keys: Sequence[str]) -> dict[str, CustomerOf]:
         rows = self._run("customers_of", keys=list(keys))
@@ -299,16 +309,16 @@ class Neo4jUnit:
         ]
 
     def lock_identifiers(self, keys: Sequence[str]) -> None:
-        self._run("lock_identifiers", keys=sorted(keys))
+        self._send("lock_identifiers", keys=sorted(keys))
 
     def similar_of(self, keys: Sequence[str]) -> list[dict[str, Any]]:
         return [_similar(r) for r in self._run("similar_of", keys=list(keys))]
 
     def upsert_similar(self, rows: Sequence[dict[str, Any]]) -> None:
-        self._run("upsert_similar", rows=list(rows))
+        self._send("upsert_similar", rows=list(rows))
 
     def delete_similar(self, pairs: Sequence[tuple[str, str]]) -> None:
-        self._run("delete_similar", pairs=[list(p) for p in pairs])
+        self._send("delete_similar", pairs=[list(p) for p in pairs])
 
     def active_model(self, known: str | None = None) -> StoredModel | None:
         rows = self._run("active_model", known=known)
