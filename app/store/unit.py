@@ -135,10 +135,10 @@ class Neo4jUnit:
         }
 
     def lock_customers_of(self, keys: Sequence[str]) -> None:
-        self._send("lock_customers_of", keys=list(keys))
+        self._run("lock_customers_of", keys=list(keys))
 
     def lock_customers(self, ids: Sequence[str]) -> None:
-        self._send("lock_customers", ids=sorted(ids))
+        self._run("lock_customers", ids=sorted(ids))
 
     def expand(
         self, keys: Sequence[str], threshold: float, read_customers: Sequence[str] | None = None
@@ -309,7 +309,7 @@ class Neo4jUnit:
         ]
 
     def lock_identifiers(self, keys: Sequence[str]) -> None:
-        self._send("lock_identifiers", keys=sorted(keys))
+        self._run("lock_identifiers", keys=sorted(keys))
 
     def similar_of(self, keys: Sequence[str]) -> list[dict[str, Any]]:
         return [_similar(r) for r in self._run("similar_of", keys=list(keys))]
