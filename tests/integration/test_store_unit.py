@@ -11,6 +11,19 @@ from neo4j.exceptions import ConstraintError
 from app.store.graph_store import GraphStore
 
 
+def record_row(record_id: str, content_hash: str, observed_at: str) -> dict[str, Any]:
+    """An ``upsert_records`` row of a bare probe record."""
+    return {
+        "key": f"probe:{record_id}",
+        "props": {
+            "source": "probe",
+            "record_id": record_id,
+            "observed_at": observed_at,
+            "content_hash": content_hash,
+        },
+    }
+
+
 def test_a_write_sent_without_waiting_that_fails_fails_the_whole_transaction(
     store: GraphStore,
 ) -> None:
@@ -26,15 +39,7 @@ def test_a_write_sent_without_waiting_that_fails_fails_the_whole_transaction(
         "reason": None,
         "trigger_record": None,
     }
-    record = {
-        "key": "probe:deferred-1",
-        "props": {
-            "source": "probe",
-            "record_id": "deferred-1",
-            "observed_at": now,
-            "content_hash": "h",
-        },
-    }
+    record = record_row("deferred-1", "h", now)
     reached_end = False
 
     def work(unit: Any) -> None:
@@ -66,18 +71,7 @@ def test_writes_sent_without_waiting_are_committed_with_the_reads_after_them(
     """A read after a write sent without waiting sees the write (Neo4j runs a
     transaction's statements in order), and the commit keeps it."""
     now = datetime.now(UTC).isoformat()
-    rows = [
-        {
-            "key": f"probe:ordered-{i}",
-            "props": {
-                "source": "probe",
-                "record_id": f"ordered-{i}",
-                "observed_at": now,
-                "content_hash": f"h{i}",
-            },
-        }
-        for i in range(3)
-    ]
+    rows = [record_row(f"ordered-{i}", f"h{i}", now) for i in range(3)]
 
     def work(unit: Any) -> dict[str, Any]:
         unit.upsert_records(rows)
