@@ -214,6 +214,19 @@ def rows(results: dict[str, Any]) -> list[Row]:
                     "records/s",
                 )
             )
+            # VMs differ by tens of per cent from one day to the next; the ingest as a
+            # share of this run's peer is the figure to compare across runs.
+            if ingest and ingest.get("records_per_s"):
+                share = ingest["records_per_s"] / floor
+                out.append(
+                    Row(
+                        "ingest / bulk-write peer",
+                        "ingest.share_of_peer",
+                        share,
+                        _num(share, 2),
+                        "x",
+                    )
+                )
     return out
 
 

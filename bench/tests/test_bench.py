@@ -97,6 +97,35 @@ def test_report_marks_each_target() -> None:
     assert status["lookups.max_ms"] == "-"
 
 
+def test_report_gives_the_ingest_as_a_share_of_the_same_runs_peer() -> None:
+    phase = {"target_identifiers": 10, "background_identifiers": 10, "median_seconds": 1.0}
+    results = {
+        "args": {"quick": False},
+        "ingest": {
+            "records_per_s": 450.0,
+            "records_ok": 10,
+            "records": 10,
+            "batch_errors": 0,
+            "batches": 1,
+            "identifiers": 20,
+        },
+        "incremental": {
+            "ratio": 1.0,
+            "phases": [
+                {**phase, "background_records": 1_000, "load_seconds": 2.0},
+                {**phase, "background_records": 90_000, "load_seconds": 60.0},
+            ],
+        },
+    }
+    by_name = {row.name: row for row in rows(results)}
+    # the peer is the largest background's write rate: 90,000 records in 60 s
+    assert by_name["incremental.bulk_records_per_s"].value == 1_500.0
+    assert by_name["ingest.share_of_peer"].value == pytest.approx(0.3)
+    assert by_name["ingest.share_of_peer"].shown == "0.30"
+    del results["ingest"]
+    assert "ingest.share_of_peer" not in {row.name for row in rows(results)}
+
+
 @pytest.fixture(scope="module")
 def population() -> background.Population:
     with Progress(disable=True) as progress:
